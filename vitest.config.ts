@@ -1,0 +1,11 @@
+// Test runner configuration: every test under test/, property-test counts from TG_PROPERTY_RUNS.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
