@@ -75,19 +75,36 @@ export interface HeartbeatPayload {
 
 // ---- lifecycle events (DESIGN section 5); each has a unique id, consumers dedupe by it ----
 
+/** A gap as announced on the bus; the recovery worker turns it into a ledger row (idempotent by id). */
+export interface GapRef {
+  gapId: string;
+  symbol: string;
+  start: number;
+  /** Symbol volume for dispatch priority. */
+  priority: number;
+}
+
 export interface CollectorDownEvent {
   type: 'COLLECTOR_DOWN';
   id: string;
   collector: ComponentId;
+  /** Every symbol the collector covered. */
   symbols: string[];
+  /** Earliest gap start among `gaps` (else the collector's last heartbeat). */
   gapStart: number;
   detectedAt: number;
+  /** 'exited' | 'heartbeat-timeout' | 'broker-ws-lost' | 'stalled' | ... */
+  reason: string;
+  /** Gaps opened because no other healthy collector covers the symbol (empty under redundancy). */
+  gaps: GapRef[];
 }
 export interface CollectorUpEvent {
   type: 'COLLECTOR_UP';
   id: string;
   collector: ComponentId;
   gapEnd: number;
+  /** Gaps closed because this collector covers the symbol again. */
+  closed: { gapId: string; symbol: string; end: number }[];
 }
 export interface ComponentStateEvent {
   type: 'COMPONENT_STATE';
