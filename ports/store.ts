@@ -18,6 +18,7 @@ export interface Store {
   writeTicks(collector: string, batches: TickBatch[]): Promise<WriteResult>;
   /** Upsert bars; a 'backfill' bar replaces a 'ticks' bar for the same minute. */
   upsertBars(bars: Bar[], source: BarSource): Promise<void>;
+  /** Bars with minute in [fromMinute, toMinute) (half-open, like missingMinutes), sorted by minute. */
   bars(symbol: string, fromMinute: number, toMinute: number): Promise<StoredBar[]>;
   /** Minutes (epoch ms) in [from, to) that have no bar, for the data audit. */
   missingMinutes(symbol: string, fromMinute: number, toMinute: number): Promise<number[]>;
