@@ -13,6 +13,7 @@ export type TgErrorCode =
   | 'TG_ERR_TIMEOUT'
   | 'TG_ERR_RATE_LIMITED'
   | 'TG_ERR_STORE'
+  | 'TG_ERR_USAGE'
   | 'TG_ERR_INTERNAL';
 
 export class TgError extends Error {
