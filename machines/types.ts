@@ -69,6 +69,13 @@ export interface HeartbeatPayload {
   lastTickAt?: Record<string, number>;
   /** Collectors only: whether the broker WebSocket is connected. */
   brokerConnected?: boolean;
+  /**
+   * Collectors only: epoch ms from which the current subscriptions were live after the last
+   * (re)connect (everything traded since then was captured); absent while not subscribed.
+   */
+  liveSince?: number;
+  /** Collectors only: symbols it was asked to cover but could not subscribe -> reason (cap, broker code). */
+  rejected?: Record<string, string>;
   /** Gatekeeper clients: current mode. */
   gatekeeperMode?: 'global' | 'local';
 }
