@@ -141,6 +141,11 @@ export class SimBroker implements WsHost {
     return limiter;
   }
 
+  /** The fastest REST response this broker gives (the recovery lower bound counts it). */
+  minLatencyMs(): number {
+    return (this.options.latencyMs ?? { min: 30, max: 80 }).min;
+  }
+
   private latency(): number {
     const { min, max } = this.options.latencyMs ?? { min: 30, max: 80 };
     return Math.round(min + this.rng.next() * (max - min)) + this.slowByMs;

@@ -4,7 +4,9 @@
 //     (a minute is fetchable once completed; nobody can know of a gap before its fault began);
 //   service: chunks in release order, one request every 1000 / rateLimitPerSec ms, zero latency:
 //     issue(1) = release(1), issue(i) = max(release(i), issue(i-1) + 1000 / rateLimitPerSec);
-//   lower bound = max(0, issue(last) - end of the last fault)   (0 when there is no gap).
+//   an issue time that falls while broker REST is unreachable moves to the end of that outage;
+//   lower bound = max(0, issue(last) + minimum broker latency - end of the last fault)
+//   (0 when there is no gap): the last bar cannot be stored before its response arrives.
 import { MINUTE_MS, minuteOf } from '../../machines/marketHours.ts';
 
 export interface GapInterval {
@@ -23,6 +25,16 @@ export interface LowerBoundInput {
   rateLimitPerSec: number;
   /** End of the last fault (epoch ms). */
   lastFaultEnd: number;
+  /** The broker's fastest response (ms); default 0. */
+  minLatencyMs?: number;
+  /** Intervals [from, to) in which broker REST could not answer any request. */
+  unavailable?: { from: number; to: number }[];
+}
+
+function whenAvailable(t: number, unavailable: { from: number; to: number }[]): number {
+  let moved = t;
+  for (const u of unavailable) if (moved >= u.from && moved < u.to) moved = u.to;
+  return moved;
 }
 
 export interface LowerBound {
@@ -47,10 +59,12 @@ export function recoveryLowerBound(input: LowerBoundInput): LowerBound {
   if (releases.length === 0) return { lowerBoundMs: 0, requests: 0, idealFinish: null };
   releases.sort((a, b) => a - b);
   const interval = 1000 / input.rateLimitPerSec;
+  const unavailable = [...(input.unavailable ?? [])].sort((a, b) => a.from - b.from);
   let issue = -Infinity;
-  for (const release of releases) issue = Math.max(release, issue + interval);
+  for (const release of releases) issue = whenAvailable(Math.max(release, issue + interval), unavailable);
+  const finish = issue + (input.minLatencyMs ?? 0);
   return {
-    lowerBoundMs: Math.max(0, Math.ceil(issue - input.lastFaultEnd)),
+    lowerBoundMs: Math.max(0, Math.ceil(finish - input.lastFaultEnd)),
     requests: releases.length,
     idealFinish: issue,
   };

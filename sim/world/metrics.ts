@@ -78,6 +78,10 @@ export function computeMetrics(world: World, faults: ConcreteFault[], endedAt: n
     barsPerRequest: scenario.broker.barsPerRequest,
     rateLimitPerSec: scenario.broker.rateLimitPerSec,
     lastFaultEnd: faultEnd,
+    minLatencyMs: brokers.kis.minLatencyMs(),
+    unavailable: faults
+      .filter((f) => f.target === 'broker-rest' && f.kind === 'down' && f.until !== undefined)
+      .map((f) => ({ from: f.at, to: f.until! })),
   });
   m.timeToFullRecoveryLowerBoundMs = bound.lowerBoundMs;
   const allDone = gaps.every(
