@@ -31,12 +31,16 @@ export function watchInvariants(world: World): void {
     }
   });
 
-  // Invariant 4: no second COLLECTOR_DOWN for a collector before its COLLECTOR_UP.
+  // Invariant 4: one COLLECTOR_DOWN per death: a second one needs a COLLECTOR_UP or a new process
+  // life in between (a restarted supervisor may not have seen the first life end).
   const isDown = new Map<string, boolean>();
+  platform.onEvent((e) => {
+    if (e.kind === 'started') isDown.set(e.component, false);
+  });
   const original = observer.supervisorEvent.bind(observer);
   observer.supervisorEvent = (e, at) => {
     if (e.type === 'COLLECTOR_DOWN') {
-      if (isDown.get(e.collector)) observer.violate(4, at, `second COLLECTOR_DOWN for ${e.collector} without COLLECTOR_UP`);
+      if (isDown.get(e.collector)) observer.violate(4, at, `second COLLECTOR_DOWN for one life of ${e.collector}`);
       isDown.set(e.collector, true);
     } else if (e.type === 'COLLECTOR_UP') {
       isDown.set(e.collector, false);

@@ -263,6 +263,7 @@ export function buildWorld(scenario: Scenario, seed: number): World {
           mirror: env.guardPort(ports.mirror),
           eventBus: bus,
           processControl: env.guardPort(platform),
+          ledger: env.guardPort(ports.store),
           probes: {
             'redis-main': probe(() => env.guardPort(ports.mirror).get('supervisor')),
             'redis-gatekeeper': probe(() => env.guardPort(ports.rateLimitStore).ping()),
