@@ -1,0 +1,102 @@
+// The per-gap back-fill step: one broker request for a chunk of minutes, upsert of its bars as
+// source 'backfill', and what the page proves about the chunk. Errors come out coded so the worker
+// can tell a rejection (retry later) from an outage (pause) from a broken request (count attempts).
+import { TgError, isTgError } from '../machines/errors.ts';
+import { evaluatePage, type Chunk, type PageOutcome } from '../machines/recoveryPlan.ts';
+import type { BrokerRest } from '../ports/broker.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+
+export interface BackfillDeps {
+  clock: Clock;
+  brokerRest: BrokerRest;
+  store: Store;
+  /** A request with no answer after this long counts as the broker being unreachable. */
+  requestTimeoutMs: number;
+  settleMs: number;
+}
+
+export interface BackfillRequest extends Chunk {
+  symbol: string;
+}
+
+/** Outages pause the whole worker; they never count against a gap. */
+export function isOutage(e: unknown): boolean {
+  return isTgError(e, 'TG_ERR_BROKER_DOWN') || isTgError(e, 'TG_ERR_STORE');
+}
+
+export async function backfillChunk(deps: BackfillDeps, req: BackfillRequest): Promise<PageOutcome> {
+  const fetchedAt = deps.clock.now();
+  let page;
+  try {
+    page = await withTimeout(deps.clock, deps.requestTimeoutMs, () =>
+      deps.brokerRest.minuteBars(req.symbol, req.to),
+    );
+  } catch (e) {
+    throw brokerError(e);
+  }
+  const outcome = evaluatePage(page, req, fetchedAt, deps.settleMs);
+  if (outcome.bars.length > 0) {
+    try {
+      await deps.store.upsertBars(outcome.bars, 'backfill');
+    } catch (e) {
+      throw storeError(e);
+    }
+  }
+  return outcome;
+}
+
+/** Rejections and unreachability keep their codes; anything else from the broker is an HTTP error. */
+function brokerError(e: unknown): TgError {
+  if (isTgError(e, 'TG_ERR_BROKER_REJECTED') || isTgError(e, 'TG_ERR_BROKER_DOWN')) return e;
+  if (isTgError(e, 'TG_ERR_TIMEOUT')) return new TgError('TG_ERR_BROKER_DOWN', e.message, e.details);
+  if (isTgError(e)) return new TgError('TG_ERR_BROKER_HTTP', e.message, { ...e.details, cause: e.code });
+  return new TgError(
+    'TG_ERR_BROKER_HTTP',
+    `broker request failed: ${e instanceof Error ? e.message : String(e)}`,
+  );
+}
+
+export function storeError(e: unknown): TgError {
+  if (isTgError(e, 'TG_ERR_STORE')) return e;
+  const code = isTgError(e) ? e.code : 'unknown';
+  return new TgError('TG_ERR_STORE', `store unavailable: ${e instanceof Error ? e.message : String(e)}`, {
+    cause: code,
+  });
+}
+
+/**
+ * `fn()`, or a rejection once `ms` pass on the Clock first: TG_ERR_BROKER_DOWN for the broker (no
+ * answer means unreachable), TG_ERR_TIMEOUT for anything else.
+ */
+export function withTimeout<T>(clock: Clock, ms: number, fn: () => Promise<T>, what = 'broker'): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = clock.setTimeout(() => {
+      if (done) return;
+      done = true;
+      const code = what === 'broker' ? 'TG_ERR_BROKER_DOWN' : 'TG_ERR_TIMEOUT';
+      reject(new TgError(code, `${what} did not answer within ${ms} ms`, { timeoutMs: ms }));
+    }, ms);
+    let pending: Promise<T>;
+    try {
+      pending = fn();
+    } catch (e) {
+      pending = Promise.reject(e);
+    }
+    pending.then(
+      (v) => {
+        if (done) return;
+        done = true;
+        clock.clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        if (done) return;
+        done = true;
+        clock.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,111 @@
+// Delivery helpers of the supervisor assembly: an outbox that keeps every event, in order, until the
+// bus takes it (never lose a COLLECTOR_DOWN while redis-main is down), a mirror writer that keeps the
+// latest state per view until it lands, and a clock-based timeout for port calls.
+import { TgError, isTgError } from '../machines/errors.ts';
+import type { MirrorWrite } from '../machines/supervisorTypes.ts';
+import type { TgEvent } from '../machines/types.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { EventBus } from '../ports/eventBus.ts';
+import type { StateMirror } from '../ports/stateMirror.ts';
+
+/** Rejects with TG_ERR_TIMEOUT when `p` has not settled within `ms` on the clock. */
+export function within<T>(clock: Clock, p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(
+      () => reject(new TgError('TG_ERR_TIMEOUT', `${what} took over ${ms} ms`)),
+      ms,
+    );
+    p.then(
+      (v) => {
+        clock.clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clock.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** A short, secret-free reason: the coded error or the system error code, never the message text. */
+export function reasonOf(error: unknown): string {
+  if (isTgError(error)) return error.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'unreachable';
+}
+
+export class Outbox {
+  private readonly queue: TgEvent[] = [];
+  private flushing = false;
+  private closed = false;
+
+  constructor(private readonly bus: EventBus) {}
+
+  push(event: TgEvent): void {
+    this.queue.push(event);
+    void this.flush();
+  }
+
+  /** Publish in order; on the first failure stop and keep the rest for the next attempt. */
+  async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        await this.bus.publish(this.queue[0]);
+        this.queue.shift();
+      }
+    } catch {
+      // redis-main is down: retried on the next poll
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  size(): number {
+    return this.queue.length;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export class MirrorWriter {
+  private readonly pending = new Map<string, MirrorWrite>();
+  private flushing = false;
+  private closed = false;
+
+  constructor(private readonly mirror: StateMirror) {}
+
+  set(write: MirrorWrite): void {
+    this.pending.set(write.actor, write);
+    void this.flush();
+  }
+
+  /** Write the latest state per actor; a newer state set meanwhile stays pending. */
+  async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (const [actor, write] of [...this.pending]) {
+        if (this.closed) break;
+        await this.mirror.set(write);
+        if (this.pending.get(actor) === write) this.pending.delete(actor);
+      }
+    } catch {
+      // retried on the next poll
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  size(): number {
+    return this.pending.size;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
