@@ -33,8 +33,12 @@ const virtualMs = report.virtualMs;
 console.log(`scenario            ${report.scenario} (${file})`);
 console.log(`trades              ${ticks}`);
 console.log(`baseline: exchange  ${(exchangeMs / 1000).toFixed(1)} s wall`);
-console.log(`simulator           ${(report.wallMs / 1000).toFixed(1)} s wall for ${(virtualMs / 3_600_000).toFixed(2)} h virtual`);
+console.log(
+  `simulator           ${(report.wallMs / 1000).toFixed(1)} s wall for ${(virtualMs / 3_600_000).toFixed(2)} h virtual`,
+);
 console.log(`virtual/wall        ${(virtualMs / report.wallMs).toFixed(0)}x`);
 console.log(`simulator/baseline  ${(report.wallMs / exchangeMs).toFixed(1)}x`);
 console.log(`target              under 30 s wall: ${report.wallMs < 30_000 ? 'met' : 'NOT met'}`);
-console.log(`passed              ${report.passed}${report.passed ? '' : ` (${report.failedExpectations.map((f) => f.message).join('; ')})`}`);
+console.log(
+  `passed              ${report.passed}${report.passed ? '' : ` (${report.failedExpectations.map((f) => f.message).join('; ')})`}`,
+);

@@ -13,7 +13,11 @@ export interface SessionHours {
   always?: boolean;
 }
 
-export const KRX_HOURS: SessionHours = { openMin: 9 * 60, continuousEndMin: 15 * 60 + 20, closeMin: 15 * 60 + 30 };
+export const KRX_HOURS: SessionHours = {
+  openMin: 9 * 60,
+  continuousEndMin: 15 * 60 + 20,
+  closeMin: 15 * 60 + 30,
+};
 
 /** Epoch ms of KST midnight of the day containing `t`. */
 export function kstMidnight(t: number): number {

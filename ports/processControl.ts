@@ -6,5 +6,7 @@ export interface ProcessControl {
   /** Stop (SIGKILL if needed) and start the component again. */
   restart(component: ComponentId): Promise<void>;
   /** Subscribe to process exits/starts seen by the platform (Docker events, child exit codes). */
-  onLifecycle(handler: (e: { component: ComponentId; kind: 'exited' | 'started'; at: number }) => void): () => void;
+  onLifecycle(
+    handler: (e: { component: ComponentId; kind: 'exited' | 'started'; at: number }) => void,
+  ): () => void;
 }

@@ -59,7 +59,11 @@ function startFault(fault: ConcreteFault, t: FaultTargets): void {
   }
 }
 
-function applyDependencyFault(fault: ConcreteFault, dependency: SimDependency, forMs: number | undefined): void {
+function applyDependencyFault(
+  fault: ConcreteFault,
+  dependency: SimDependency,
+  forMs: number | undefined,
+): void {
   switch (fault.kind) {
     case 'down':
     case 'kill':

@@ -15,7 +15,11 @@ export function watchInvariants(world: World): void {
     const views = world.supervisor()?.views() ?? {};
     for (const dep of hardDeps.get(e.component) ?? []) {
       if (views[dep] === 'down' || views[dep] === 'failed') {
-        observer.violate(1, e.at, `${e.component} restarted while its hard dependency ${dep} was ${views[dep]}`);
+        observer.violate(
+          1,
+          e.at,
+          `${e.component} restarted while its hard dependency ${dep} was ${views[dep]}`,
+        );
       }
     }
     const times = restartTimes.get(e.component) ?? [];
@@ -40,7 +44,8 @@ export function watchInvariants(world: World): void {
   const original = observer.supervisorEvent.bind(observer);
   observer.supervisorEvent = (e, at) => {
     if (e.type === 'COLLECTOR_DOWN') {
-      if (isDown.get(e.collector)) observer.violate(4, at, `second COLLECTOR_DOWN for one life of ${e.collector}`);
+      if (isDown.get(e.collector))
+        observer.violate(4, at, `second COLLECTOR_DOWN for one life of ${e.collector}`);
       isDown.set(e.collector, true);
     } else if (e.type === 'COLLECTOR_UP') {
       isDown.set(e.collector, false);
@@ -67,7 +72,11 @@ export function watchInvariants(world: World): void {
     for (const [component, state] of Object.entries(supervisor.views())) {
       const mirrored = ports.mirror.snapshot(viewMirrorKey(component));
       if (mirrored && mirrored.state !== state && now - mirrored.at > config.heartbeatIntervalMs) {
-        observer.violate(9, now, `mirror says ${component} is ${mirrored.state}, supervisor view is ${state}`);
+        observer.violate(
+          9,
+          now,
+          `mirror says ${component} is ${mirrored.state}, supervisor view is ${state}`,
+        );
       }
     }
   });
@@ -85,7 +94,8 @@ export function checkGapLedger(world: World): void {
   const at = world.kernel.now();
   for (const [symbol, list] of bySymbol) {
     list.sort((a, b) => a.start - b.start);
-    if (list.filter((g) => g.end === null).length > 1) world.observer.violate(4, at, `${symbol} has more than one open gap`);
+    if (list.filter((g) => g.end === null).length > 1)
+      world.observer.violate(4, at, `${symbol} has more than one open gap`);
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1];
       if (prev.end === null || prev.end > list[i].start) {

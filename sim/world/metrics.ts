@@ -69,12 +69,20 @@ export function computeMetrics(world: World, faults: ConcreteFault[], endedAt: n
     .filter((g) => g.status === 'unrecoverable')
     .reduce((n, g) => n + gapMinuteCount(g, toMs), 0);
   const gapTruth = gaps.reduce((n, g) => n + gapMinuteCount(g, toMs), 0);
-  m.gapMinutes = { truth: gapTruth, recovered: gapTruth - unrecoverableMinutes - cmp.missing, unrecoverable: unrecoverableMinutes };
+  m.gapMinutes = {
+    truth: gapTruth,
+    recovered: gapTruth - unrecoverableMinutes - cmp.missing,
+    unrecoverable: unrecoverableMinutes,
+  };
   if (m.gapMinutes.recovered < 0) m.gapMinutes.recovered = 0;
 
   const faultEnd = lastFaultEnd(faults, scenario.market.fromMs);
   const bound = recoveryLowerBound({
-    gaps: recoverable.map((g) => ({ symbol: g.symbol, start: g.start, end: Math.min(g.end ?? toMs, toMs - 1) })),
+    gaps: recoverable.map((g) => ({
+      symbol: g.symbol,
+      start: g.start,
+      end: Math.min(g.end ?? toMs, toMs - 1),
+    })),
     barsPerRequest: scenario.broker.barsPerRequest,
     rateLimitPerSec: scenario.broker.rateLimitPerSec,
     lastFaultEnd: faultEnd,
@@ -85,7 +93,10 @@ export function computeMetrics(world: World, faults: ConcreteFault[], endedAt: n
   });
   m.timeToFullRecoveryLowerBoundMs = bound.lowerBoundMs;
   const allDone = gaps.every(
-    (g) => g.status === 'recovered' || g.status === 'unrecoverable' || g.recoveredUntil >= Math.min(g.end ?? toMs, toMs),
+    (g) =>
+      g.status === 'recovered' ||
+      g.status === 'unrecoverable' ||
+      g.recoveredUntil >= Math.min(g.end ?? toMs, toMs),
   );
   if (gaps.length === 0) m.timeToFullRecoveryMs = 0;
   else if (!allDone || cmp.missing + cmp.different > 0) m.timeToFullRecoveryMs = null;

@@ -26,7 +26,11 @@ export interface RunOptions {
  */
 function detectable(fault: ConcreteFault, world: World): 'yes' | 'no' | 'known' {
   if (fault.target === 'supervisor' || fault.kind === 'slow') return 'no';
-  if (fault.kind === 'hang' && fault.until !== undefined && fault.until - fault.at < world.config.heartbeatTimeoutMs) {
+  if (
+    fault.kind === 'hang' &&
+    fault.until !== undefined &&
+    fault.until - fault.at < world.config.heartbeatTimeoutMs
+  ) {
     return 'no';
   }
   if (world.platform.ids().includes(fault.target)) {

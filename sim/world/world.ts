@@ -22,7 +22,13 @@ import { startRecoveryWorker } from '../../actors/recoveryWorker.ts';
 import type { ComponentHandle } from '../../actors/common.ts';
 import { WorldObserver } from './observer.ts';
 
-export const DEPENDENCY_IDS = ['redis-main', 'redis-gatekeeper', 'timescaledb', 'broker-rest', 'broker-ws'] as const;
+export const DEPENDENCY_IDS = [
+  'redis-main',
+  'redis-gatekeeper',
+  'timescaledb',
+  'broker-rest',
+  'broker-ws',
+] as const;
 /** The app key the recovery worker uses for REST (its own, like a real deployment's REST key). */
 export const REST_APP_KEY = 'rest-key-1';
 
@@ -232,7 +238,9 @@ export function buildWorld(scenario: Scenario, seed: number): World {
       const handle = startRecoveryWorker({
         clock: env.clock,
         ports: {
-          store: env.guardPort(recordingBackfill(ports.store, (at) => (observer.lastBackfillAt = at), kernel)),
+          store: env.guardPort(
+            recordingBackfill(ports.store, (at) => (observer.lastBackfillAt = at), kernel),
+          ),
           brokerRest: env.guardPort(brokers.kis.rest(REST_APP_KEY)),
           eventBus: bus,
           heartbeats: env.guardPort(ports.heartbeats),
@@ -302,7 +310,10 @@ function recordingBackfill(store: Store, onBackfill: (at: number) => void, kerne
 }
 
 /** broker-rest and broker-ws faults act on both brokers' models. */
-function attachBrokerFaults(dependencies: Map<string, SimDependency>, brokers: Record<BrokerName, SimBroker>): void {
+function attachBrokerFaults(
+  dependencies: Map<string, SimDependency>,
+  brokers: Record<BrokerName, SimBroker>,
+): void {
   const all = Object.values(brokers);
   dependencies.get('broker-rest')!.attach({ onChange: (c) => all.forEach((b) => b.applyRestCondition(c)) });
   dependencies.get('broker-ws')!.attach({ onChange: (c) => all.forEach((b) => b.applyWsCondition(c)) });

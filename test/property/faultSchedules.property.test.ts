@@ -8,7 +8,14 @@ import { parseScenario } from '../../sim/scenario/parse.ts';
 import { runScenario } from '../../sim/world/runScenario.ts';
 
 const RUNS = Number(process.env.TG_SIM_PROPERTY_RUNS ?? 100);
-const PROCESSES = ['collector:kis-1', 'collector:kis-2', 'collector:kiwoom-1', 'writer', 'recovery-worker', 'supervisor'];
+const PROCESSES = [
+  'collector:kis-1',
+  'collector:kis-2',
+  'collector:kiwoom-1',
+  'writer',
+  'recovery-worker',
+  'supervisor',
+];
 const DEPENDENCIES = ['redis-main', 'redis-gatekeeper', 'timescaledb', 'broker-rest', 'broker-ws'];
 const SLOWABLE = ['redis-main', 'redis-gatekeeper', 'timescaledb', 'broker-rest'];
 
@@ -23,7 +30,9 @@ function clock(seconds: number): string {
 const at = fc.integer({ min: 60, max: 420 });
 const forSec = fc.integer({ min: 1, max: 90 });
 const fault = fc.oneof(
-  fc.record({ at, target: fc.constantFrom(...PROCESSES) }).map((f) => `{ at: "${clock(f.at)}", kill: ${f.target} }`),
+  fc
+    .record({ at, target: fc.constantFrom(...PROCESSES) })
+    .map((f) => `{ at: "${clock(f.at)}", kill: ${f.target} }`),
   fc
     .record({ at, target: fc.constantFrom(...PROCESSES), forSec })
     .map((f) => `{ at: "${clock(f.at)}", hang: ${f.target}, for: ${f.forSec}s }`),
@@ -34,8 +43,15 @@ const fault = fc.oneof(
     .record({ at, target: fc.constantFrom(...SLOWABLE), by: fc.integer({ min: 50, max: 1500 }), forSec })
     .map((f) => `{ at: "${clock(f.at)}", slow: ${f.target}, by: ${f.by}ms, for: ${f.forSec}s }`),
   fc
-    .record({ at, target: fc.constantFrom('redis-main', 'redis-gatekeeper', 'timescaledb'), every: fc.integer({ min: 2, max: 20 }) })
-    .map((f) => `{ at: "${clock(f.at)}", flap: ${f.target}, every: ${f.every}s, for: ${Math.min(60, f.every * 4)}s }`),
+    .record({
+      at,
+      target: fc.constantFrom('redis-main', 'redis-gatekeeper', 'timescaledb'),
+      every: fc.integer({ min: 2, max: 20 }),
+    })
+    .map(
+      (f) =>
+        `{ at: "${clock(f.at)}", flap: ${f.target}, every: ${f.every}s, for: ${Math.min(60, f.every * 4)}s }`,
+    ),
   fc
     .record({ at, ratio: fc.constantFrom(0.01, 0.05, 0.2) })
     .map((f) => `{ at: "${clock(f.at)}", drop: broker-ws, ratio: ${f.ratio}, for: 60s }`),
@@ -61,15 +77,21 @@ describe('randomized fault schedules', () => {
     `keep every invariant and a complete day (${RUNS} schedules)`,
     async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(fault, { minLength: 1, maxLength: 5 }), async (seed, faults) => {
-          const text = scenarioText(seed, faults);
-          const report = await runScenario(parseScenario(text, 'random-schedule.yaml'));
-          if (!report.passed) {
-            const why = report.failedExpectations.map((f) => f.message).join('; ');
-            const violations = report.metrics.invariantViolations.map((v) => `#${v.invariant} ${v.detail}`).join('; ');
-            throw new Error(`${why} ${violations}\n${text}`);
-          }
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 1_000_000 }),
+          fc.array(fault, { minLength: 1, maxLength: 5 }),
+          async (seed, faults) => {
+            const text = scenarioText(seed, faults);
+            const report = await runScenario(parseScenario(text, 'random-schedule.yaml'));
+            if (!report.passed) {
+              const why = report.failedExpectations.map((f) => f.message).join('; ');
+              const violations = report.metrics.invariantViolations
+                .map((v) => `#${v.invariant} ${v.detail}`)
+                .join('; ');
+              throw new Error(`${why} ${violations}\n${text}`);
+            }
+          },
+        ),
         { numRuns: RUNS },
       );
     },
