@@ -177,7 +177,7 @@ export const supervisorMachine = base
           VIEW_CHANGED: { actions: ['apply', 'watchInfrastructure'] },
           RESTART_DUE: { actions: 'apply' },
           RESET: { actions: 'apply' },
-        SEED_GAPS: { actions: 'apply' },
+          SEED_GAPS: { actions: 'apply' },
           SET_HALTED: { actions: ['apply', assign({ halted: ({ event }) => [...event.symbols] })] },
         },
         states: {
