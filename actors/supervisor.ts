@@ -186,12 +186,18 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
     }
   }
 
+  const seenBeatAt = new Map<string, number>();
   async function poll(): Promise<void> {
     void readLedger();
     const at = clock.now();
     try {
       const beats = await within(clock, ports.heartbeats.live(), interval / 2, 'heartbeat registry read');
-      for (const payload of beats) send({ type: 'HEARTBEAT', payload });
+      // The registry is read twice per interval: pass on only beats not seen before.
+      for (const payload of beats) {
+        if (seenBeatAt.get(payload.component) === payload.at) continue;
+        seenBeatAt.set(payload.component, payload.at);
+        send({ type: 'HEARTBEAT', payload });
+      }
       send({ type: 'REGISTRY_READ', at });
       await readMirror();
     } catch (e) {
