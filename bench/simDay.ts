@@ -9,7 +9,7 @@ import { buildUniverse } from '../sim/exchange/universe.ts';
 import { ExchangeModel } from '../sim/exchange/exchange.ts';
 import { createRng } from '../sim/kernel/rng.ts';
 
-const file = process.argv[2] ?? 'scenarios/full-market-day.yaml';
+const file = process.argv[2] ?? 'scenarios/full-day/full-market-day.yaml';
 const scenario = loadScenarioFile(file);
 
 const t0 = performance.now();
