@@ -223,7 +223,7 @@ describe('dealing symbols to collectors', () => {
 });
 
 describe('bundled scenario library', () => {
-  const library = loadScenarios(['scenarios']);
+  const library = loadScenarios(['scenarios', 'scenarios/full-day']);
 
   it('holds the drafted scenarios, each with expectations', () => {
     expect(library.map((s) => s.name).sort()).toEqual(
