@@ -16,6 +16,7 @@ import type { EventBus } from '../ports/eventBus.ts';
 import type { Heartbeats } from '../ports/heartbeats.ts';
 import type { ProcessControl } from '../ports/processControl.ts';
 import type { StateMirror } from '../ports/stateMirror.ts';
+import type { OutboxStore } from '../ports/outboxStore.ts';
 
 export interface SupervisorPorts {
   heartbeats: Heartbeats;
@@ -29,6 +30,8 @@ export interface SupervisorPorts {
    * are closed by this one when coverage returns. Optional: without it they stay open in the ledger.
    */
   ledger?: { listGaps(statuses?: GapStatus[]): Promise<Gap[]> };
+  /** Local-disk outbox: unpublished events survive a supervisor restart (see ports/outboxStore.ts). */
+  outboxStore?: OutboxStore;
 }
 
 export interface SupervisorDeps {
@@ -106,7 +109,7 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
   const core = createCore(input); // throws the same coded errors the machine would park on
   let stopped = false;
   const timers = new Set<unknown>();
-  const outbox = new Outbox(ports.eventBus);
+  const outbox = new Outbox(ports.eventBus, ports.outboxStore);
   const mirrorWriter = new MirrorWriter(ports.mirror);
 
   const machine = supervisorMachine.provide({
@@ -186,6 +189,38 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
     }
   }
 
+  /**
+   * A previous life's unpublished events: republish them (same ids, consumers dedupe) and adopt
+   * the gaps they opened or closed, so a gap announced while redis-main was down is not forgotten.
+   */
+  async function restoreOutbox(store: OutboxStore): Promise<void> {
+    const saved = await store.load().catch(() => [] as TgEvent[]);
+    if (stopped || saved.length === 0) return;
+    const gaps = new Map<
+      string,
+      {
+        gapId: string;
+        symbol: string;
+        start: number;
+        end: number | null;
+        priority: number;
+        collector: string;
+      }
+    >();
+    for (const e of saved) {
+      if (e.type === 'COLLECTOR_DOWN') {
+        for (const g of e.gaps) gaps.set(g.gapId, { ...g, end: null, collector: e.collector });
+      } else if (e.type === 'COLLECTOR_UP') {
+        for (const c of e.closed) {
+          const gap = gaps.get(c.gapId);
+          if (gap) gap.end = c.end;
+        }
+      }
+    }
+    outbox.restore(saved);
+    if (gaps.size > 0) send({ type: 'SEED_GAPS', gaps: [...gaps.values()] });
+  }
+
   const seenBeatAt = new Map<string, number>();
   async function poll(): Promise<void> {
     void readLedger();
@@ -229,6 +264,7 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
     );
   });
   actor.start();
+  if (ports.outboxStore) void restoreOutbox(ports.outboxStore);
   every(interval / 2, poll);
   for (const [component, probe] of Object.entries(ports.probes ?? {})) {
     if (probe && core.traits[component]?.kind === 'infrastructure') probeLoop(component, probe);

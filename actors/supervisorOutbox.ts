@@ -7,6 +7,7 @@ import type { TgEvent } from '../machines/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/eventBus.ts';
 import type { StateMirror } from '../ports/stateMirror.ts';
+import type { OutboxStore } from '../ports/outboxStore.ts';
 
 /** Rejects with TG_ERR_TIMEOUT when `p` has not settled within `ms` on the clock. */
 export function within<T>(clock: Clock, p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -40,11 +41,26 @@ export class Outbox {
   private flushing = false;
   private closed = false;
 
-  constructor(private readonly bus: EventBus) {}
+  constructor(
+    private readonly bus: EventBus,
+    private readonly store?: OutboxStore,
+  ) {}
+
+  /** Events a previous life saved but never published go first, in their order. */
+  restore(events: readonly TgEvent[]): void {
+    this.queue.unshift(...events);
+    this.persist();
+    void this.flush();
+  }
 
   push(event: TgEvent): void {
     this.queue.push(event);
+    this.persist();
     void this.flush();
+  }
+
+  private persist(): void {
+    if (this.store && !this.closed) void this.store.save(this.queue).catch(() => undefined);
   }
 
   /** Publish in order; on the first failure stop and keep the rest for the next attempt. */
@@ -55,6 +71,7 @@ export class Outbox {
       while (this.queue.length > 0 && !this.closed) {
         await this.bus.publish(this.queue[0]);
         this.queue.shift();
+        this.persist();
       }
     } catch {
       // redis-main is down: retried on the next poll

@@ -8,3 +8,4 @@ export type * from './rateLimitStore.ts';
 export type * from './store.ts';
 export type * from './broker.ts';
 export type * from './processControl.ts';
+export type * from './outboxStore.ts';

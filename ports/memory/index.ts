@@ -13,3 +13,4 @@ export type { BarCell } from './barTable.ts';
 export type { GapPatch } from './gapLedger.ts';
 export { StreamIds, compareStreamIds } from './streamIds.ts';
 export { createMemoryPorts, type MemoryPorts } from './memoryPorts.ts';
+export * from './memoryOutboxStore.ts';

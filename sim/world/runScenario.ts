@@ -33,11 +33,30 @@ function detectable(fault: ConcreteFault, world: World): 'yes' | 'no' | 'known' 
   ) {
     return 'no';
   }
+  // While redis-main is down the supervisor is blind to heartbeats by design (DESIGN section 1):
+  // a hang that starts and ends inside such an outage cannot be seen and loses nothing.
+  if (
+    fault.kind === 'hang' &&
+    fault.until !== undefined &&
+    redisDownThroughout(fault.at, fault.until, world)
+  ) {
+    return 'no';
+  }
   if (world.platform.ids().includes(fault.target)) {
     if (world.supervisor()?.views()[fault.target] === 'failed') return 'known';
     if (world.platform.process(fault.target).status === 'exited') return 'no';
   }
   return 'yes';
+}
+
+function redisDownThroughout(from: number, to: number, world: World): boolean {
+  return world.faults.some(
+    (f) =>
+      f.target === 'redis-main' &&
+      (f.kind === 'down' || f.kind === 'hang') &&
+      f.at <= from &&
+      (f.until ?? f.at) >= to,
+  );
 }
 
 /** Recovery is over when nothing is buffered or spooled and every gap's minutes are stored. */
@@ -59,6 +78,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const { kernel, platform, observer, exchange, brokers, dependencies, ports, config, stepMs } = world;
   const market = scenario.market;
   const faults = expandFaults(scenario);
+  world.faults = faults;
 
   await ports.eventBus.subscribe((e) => observer.busEvent(e, kernel.now()));
   const gatekeeper = dependencies.get('redis-gatekeeper')!;

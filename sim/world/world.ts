@@ -9,8 +9,8 @@ import { SimPlatform } from '../kernel/platform.ts';
 import { createDependencies, gateListener, type SimDependency } from '../kernel/dependency.ts';
 import type { ProcessEnv } from '../kernel/process.ts';
 import { collectorSlots, dealSymbols, type Deal } from '../scenario/deal.ts';
-import type { Scenario } from '../scenario/types.ts';
-import { createMemoryPorts, type MemoryPorts } from '../../ports/memory/index.ts';
+import type { ConcreteFault, Scenario } from '../scenario/types.ts';
+import { createMemoryPorts, MemoryOutboxStore, type MemoryPorts } from '../../ports/memory/index.ts';
 import { validateConfig, withCollectors, type TgConfig } from '../../machines/config.ts';
 import type { Bar, BarSource, BrokerName, TickBatch } from '../../machines/types.ts';
 import type { Store } from '../../ports/store.ts';
@@ -52,6 +52,8 @@ export interface World {
   handles: Map<string, ComponentHandle | undefined>;
   supervisor(): SupervisorHandle | undefined;
   collectorBroker: Map<string, BrokerName>;
+  /** The scenario's fault timeline, expanded (set by runScenario). */
+  faults: ConcreteFault[];
   /** Exchange step: how often the exchange hands out the trades of the elapsed interval. */
   stepMs: number;
 }
@@ -161,6 +163,7 @@ export function buildWorld(scenario: Scenario, seed: number): World {
     supervisor: () => handles.get('supervisor') as SupervisorHandle | undefined,
     collectorBroker,
     stepMs,
+    faults: [],
   };
 
   const track = <H extends ComponentHandle>(id: string, handle: H, onStop?: () => void): H => {
@@ -258,6 +261,7 @@ export function buildWorld(scenario: Scenario, seed: number): World {
     },
   });
 
+  const supervisorDisk = new MemoryOutboxStore();
   platform.add({
     id: 'supervisor',
     rng: rng.fork('supervisor'),
@@ -272,6 +276,7 @@ export function buildWorld(scenario: Scenario, seed: number): World {
           eventBus: bus,
           processControl: env.guardPort(platform),
           ledger: env.guardPort(ports.store),
+          outboxStore: env.guardPort(supervisorDisk),
           probes: {
             'redis-main': probe(() => env.guardPort(ports.mirror).get('supervisor')),
             'redis-gatekeeper': probe(() => env.guardPort(ports.rateLimitStore).ping()),

@@ -8,6 +8,7 @@ import {
   MemoryHeartbeats,
   MemoryRateLimitStore,
   MemorySpool,
+  MemoryOutboxStore,
   MemoryStateMirror,
   MemoryStore,
   MemoryTickBuffer,
@@ -17,6 +18,7 @@ import { heartbeatsContract } from './heartbeats.contract.ts';
 import { manualTestClock, memoryHarness, simulatedTestClock, type TestClock } from './harness.ts';
 import { rateLimitStoreContract } from './rateLimitStore.contract.ts';
 import { spoolContract } from './spool.contract.ts';
+import { outboxStoreContract } from './outboxStore.contract.ts';
 import { stateMirrorContract } from './stateMirror.contract.ts';
 import { storeContract } from './store.contract.ts';
 import { tickBufferContract } from './tickBuffer.contract.ts';
@@ -70,6 +72,10 @@ for (const [clockName, newClock] of clocks) {
     spoolContract(
       'memory',
       harness('disk', (o) => new MemorySpool(o)),
+    );
+    outboxStoreContract(
+      'memory',
+      harness('disk', () => new MemoryOutboxStore()),
     );
     rateLimitStoreContract(
       'memory',
