@@ -106,10 +106,13 @@ export class MirrorWriter {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      for (const [actor, write] of [...this.pending]) {
-        if (this.closed) break;
-        await this.mirror.set(write);
-        if (this.pending.get(actor) === write) this.pending.delete(actor);
+      // Writes set while a pass is running are taken by the next pass, not left for the next poll.
+      while (this.pending.size > 0 && !this.closed) {
+        for (const [actor, write] of [...this.pending]) {
+          if (this.closed) break;
+          await this.mirror.set(write);
+          if (this.pending.get(actor) === write) this.pending.delete(actor);
+        }
       }
     } catch {
       // retried on the next poll

@@ -38,11 +38,16 @@ export function watchInvariants(world: World): void {
   // Invariant 4: one COLLECTOR_DOWN per death: a second one needs a COLLECTOR_UP or a new process
   // life in between (a restarted supervisor may not have seen the first life end).
   const isDown = new Map<string, boolean>();
+  const viewChangedAt = new Map<string, number>();
+  let supervisorStartedAt = -Infinity;
   platform.onEvent((e) => {
-    if (e.kind === 'started') isDown.set(e.component, false);
+    if (e.kind !== 'started') return;
+    isDown.set(e.component, false);
+    if (e.component === 'supervisor') supervisorStartedAt = e.at;
   });
   const original = observer.supervisorEvent.bind(observer);
   observer.supervisorEvent = (e, at) => {
+    if (e.type === 'COMPONENT_STATE') viewChangedAt.set(e.actor, at);
     if (e.type === 'COLLECTOR_DOWN') {
       if (isDown.get(e.collector))
         observer.violate(4, at, `second COLLECTOR_DOWN for one life of ${e.collector}`);
@@ -67,11 +72,14 @@ export function watchInvariants(world: World): void {
     if (now < nextCheck) return;
     nextCheck = now + 1000;
     const supervisor = world.supervisor();
-    if (!supervisor || now - redisUpSince < 2 * config.heartbeatIntervalMs) return;
+    const settle = 2 * config.heartbeatIntervalMs;
+    if (!supervisor || now - redisUpSince < settle || now - supervisorStartedAt < settle) return;
     if (world.platform.process('supervisor').status !== 'running') return;
     for (const [component, state] of Object.entries(supervisor.views())) {
       const mirrored = ports.mirror.snapshot(viewMirrorKey(component));
-      if (mirrored && mirrored.state !== state && now - mirrored.at > config.heartbeatIntervalMs) {
+      // A write in flight is not a violation: the view must have held its state for two beats.
+      const settledFor = now - (viewChangedAt.get(component) ?? -Infinity);
+      if (mirrored && mirrored.state !== state && settledFor > 2 * config.heartbeatIntervalMs) {
         observer.violate(
           9,
           now,
