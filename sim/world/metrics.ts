@@ -100,7 +100,7 @@ export function computeMetrics(world: World, faults: ConcreteFault[], endedAt: n
   );
   if (gaps.length === 0) m.timeToFullRecoveryMs = 0;
   else if (!allDone || cmp.missing + cmp.different > 0) m.timeToFullRecoveryMs = null;
-  else m.timeToFullRecoveryMs = Math.max(0, (observer.lastRecoveryAt() ?? faultEnd) - faultEnd);
+  else m.timeToFullRecoveryMs = Math.max(0, Math.round((observer.lastRecoveryAt() ?? faultEnd) - faultEnd));
 
   const rest = brokers.kis.stats().appKeys[REST_APP_KEY];
   m.brokerRejections = Object.values(brokers)
