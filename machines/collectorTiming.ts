@@ -1,6 +1,6 @@
 // Timing rules of the collector (and the writer's retries): exponential back-off with jitter, and
 // whether silence on a live feed counts as a stall under the KRX session calendar. Pure.
-import { KRX_HOURS, MINUTE_MS, isSessionOpen, kstMidnight, type SessionHours } from './marketHours.ts';
+import { KRX_HOURS, MINUTE_MS, isContinuousTrading, kstMidnight, type SessionHours } from './marketHours.ts';
 
 export interface BackoffPolicy {
   baseMs: number;
@@ -23,9 +23,7 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, r: number):
  * prints nothing until 15:30, so ten silent minutes there are not a stall.
  */
 export function expectsTicks(t: number, hours: SessionHours = KRX_HOURS): boolean {
-  if (hours.always) return true;
-  if (!isSessionOpen(t, hours)) return false;
-  return (t - kstMidnight(t)) / MINUTE_MS < hours.continuousEndMin;
+  return isContinuousTrading(t, hours);
 }
 
 /** Start of the continuous session of `t`'s day (KST); -Infinity when trading runs around the clock. */

@@ -2,7 +2,7 @@
 // ceiling heartbeatTimeoutMs), and when a live collector counts as stalled (session-aware: no tick
 // alarm outside KRX hours or for halted symbols; heartbeats themselves count at all hours).
 import type { TgConfig } from './config.ts';
-import { KRX_HOURS, isSessionOpen, kstMidnight, type SessionHours } from './marketHours.ts';
+import { KRX_HOURS, isContinuousTrading, kstMidnight, type SessionHours } from './marketHours.ts';
 import {
   PHI_WINDOW,
   addInterval,
@@ -103,7 +103,7 @@ export interface StallVerdict {
 const NOT_STALLED: StallVerdict = { level: 'ok', silentSince: null };
 
 /**
- * A collector is stalled when the session is open, it has live (non-halted) subscriptions, its
+ * A collector is stalled when trading is continuous (not the closing auction), it has live (non-halted) subscriptions, its
  * broker connection is up, and its newest tick is older than half of stallTimeoutMs (degraded) or
  * all of it (down). Silence is never counted from before the session opened or before `liveSince`.
  */
@@ -114,7 +114,8 @@ export function stallVerdict(
   halted: readonly string[],
 ): StallVerdict {
   if (!beat || !beat.lastTickAt || beat.brokerConnected === false) return NOT_STALLED;
-  if (!isSessionOpen(now, p.session)) return NOT_STALLED;
+  // The closing call auction prints nothing until the close: silence there is not a stall.
+  if (!isContinuousTrading(now, p.session)) return NOT_STALLED;
   const symbols = Object.keys(beat.lastTickAt).filter((s) => !halted.includes(s));
   if (symbols.length === 0) return NOT_STALLED;
   const newestTick = Math.max(...symbols.map((s) => beat.lastTickAt![s] ?? -Infinity));

@@ -48,6 +48,16 @@ export function isSessionOpen(t: number, hours: SessionHours = KRX_HOURS): boole
   return min >= hours.openMin && min < hours.closeMin;
 }
 
+/**
+ * Whether trades print continuously at `t`: the session is open and the closing call auction
+ * (continuousEndMin..closeMin, which prints only at the close) has not begun. Stall alarms use this.
+ */
+export function isContinuousTrading(t: number, hours: SessionHours = KRX_HOURS): boolean {
+  if (hours.always) return true;
+  if (!isSessionOpen(t, hours)) return false;
+  return (t - kstMidnight(t)) / MINUTE_MS < hours.continuousEndMin;
+}
+
 /** Start (epoch ms) of the minute containing `t`. */
 export function minuteOf(t: number): number {
   return Math.floor(t / MINUTE_MS) * MINUTE_MS;
