@@ -10,7 +10,7 @@ import { MirrorWriter, Outbox, reasonOf, within } from './supervisorOutbox.ts';
 import { supervisorMachine } from '../machines/supervisor.ts';
 import { createCore } from '../machines/supervisorCore.ts';
 import { viewMirrorKey, type SupervisorEvent } from '../machines/supervisorTypes.ts';
-import type { Gap, GapStatus, TgEvent, ViewState } from '../machines/types.ts';
+import type { Gap, GapStatus, HeartbeatPayload, TgEvent, ViewState } from '../machines/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/eventBus.ts';
 import type { Heartbeats } from '../ports/heartbeats.ts';
@@ -221,16 +221,18 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
     if (gaps.size > 0) send({ type: 'SEED_GAPS', gaps: [...gaps.values()] });
   }
 
-  const seenBeatAt = new Map<string, number>();
+  const seenBeat = new Map<string, HeartbeatPayload>();
   async function poll(): Promise<void> {
     void readLedger();
     const at = clock.now();
     try {
       const beats = await within(clock, ports.heartbeats.live(), interval / 2, 'heartbeat registry read');
-      // The registry is read twice per interval: pass on only beats not seen before.
+      // The registry is read twice per interval: skip a beat already passed on. Identity, not `at`:
+      // two beats of one instant can differ (a state change beats at once), and a live registry
+      // returns fresh objects on every read, so there nothing is skipped.
       for (const payload of beats) {
-        if (seenBeatAt.get(payload.component) === payload.at) continue;
-        seenBeatAt.set(payload.component, payload.at);
+        if (seenBeat.get(payload.component) === payload) continue;
+        seenBeat.set(payload.component, payload);
         send({ type: 'HEARTBEAT', payload });
       }
       send({ type: 'REGISTRY_READ', at });

@@ -95,6 +95,8 @@ export interface CoverageStep {
   state: CoverageState;
   down?: DownDraft;
   up?: UpDraft;
+  /** Gaps of another collector's outage closed by this one, which had no outage of its own. */
+  closedGaps?: UpDraft['closed'];
 }
 
 /**
@@ -132,7 +134,12 @@ export function evaluateCollector(
       open,
       lastClosed,
     };
-    if (!cov.outage[collector] && closed.length === 0) return { state: wasCovering ? cov : state };
+    if (!cov.outage[collector]) {
+      // No outage of its own: no COLLECTOR_UP (it would not pair with a COLLECTOR_DOWN); the gaps
+      // it covers again are closed one by one with GAP_CLOSED.
+      if (closed.length === 0) return { state: wasCovering ? cov : state };
+      return { state, closedGaps: closed };
+    }
     return { state, up: { type: 'COLLECTOR_UP', collector, gapEnd: liveFrom, closed } };
   }
   const dead = status?.state === 'down' || status?.state === 'failed';
@@ -184,15 +191,18 @@ export function seedGaps(
   const covered = new Set(Object.values(cfg.coverage).flat());
   const open = { ...cov.open };
   const lastClosed = { ...cov.lastClosed };
+  // An open gap means its collector's COLLECTOR_DOWN is still unpaired: the outage goes on.
+  const outage = { ...cov.outage };
   for (const { end, ...gap } of gaps) {
     if (!covered.has(gap.symbol)) continue;
     if (end === null) {
       if (!open[gap.symbol]) open[gap.symbol] = gap;
+      if (gap.collector in cfg.coverage) outage[gap.collector] = true;
     } else if (!lastClosed[gap.symbol] || lastClosed[gap.symbol].end < end) {
       lastClosed[gap.symbol] = { start: gap.start, end };
     }
   }
-  return { ...cov, open, lastClosed };
+  return { ...cov, outage, open, lastClosed };
 }
 
 /** Open gaps, sorted by symbol (for views, tests and the simulator). */

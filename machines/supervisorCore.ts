@@ -229,6 +229,9 @@ export function coverageStep(s: Step, collector: string, now: number): void {
   s.core.coverage = next.state;
   if (next.down) s.publish(next.down);
   if (next.up) s.publish(next.up);
+  for (const c of next.closedGaps ?? []) {
+    s.publish({ type: 'GAP_CLOSED', gapId: c.gapId, symbol: c.symbol, end: c.end });
+  }
 }
 
 /** Live gatekeeper clients (beats carrying a mode within the heartbeat timeout), at least 1. */

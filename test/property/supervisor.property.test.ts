@@ -169,6 +169,7 @@ function openGaps(events: TgEvent[]): OpenGap[] {
   for (const e of events) {
     if (e.type === 'COLLECTOR_DOWN') for (const g of e.gaps) open.set(g.gapId, g);
     if (e.type === 'COLLECTOR_UP') for (const g of e.closed) open.delete(g.gapId);
+    if (e.type === 'GAP_CLOSED') open.delete(e.gapId);
   }
   return [...open.values()];
 }
@@ -189,8 +190,14 @@ function checkGapHistory(events: TgEvent[]): void {
         open.set(g.symbol, g);
       }
     }
-    if (e.type === 'COLLECTOR_UP') {
-      for (const c of e.closed) {
+    const closes =
+      e.type === 'COLLECTOR_UP'
+        ? e.closed
+        : e.type === 'GAP_CLOSED'
+          ? [{ gapId: e.gapId, symbol: e.symbol, end: e.end }]
+          : [];
+    {
+      for (const c of closes) {
         expect(open.get(c.symbol)?.gapId, `closing ${c.gapId}, which is not open`).toBe(c.gapId);
         expect(c.end).toBeGreaterThanOrEqual(open.get(c.symbol)!.start);
         lastEnd.set(c.symbol, c.end);
