@@ -183,8 +183,19 @@ export class RecoveryScheduler {
   /** A token arrived: the gap that goes first now gets it (priority is decided at grant time). */
   private onToken(): void {
     // Events being written to the ledger right now may bring a gap that should get this token.
-    if (this.d.beforePick && !this.stopped) this.d.beforePick().then(() => this.pick());
-    else this.pick();
+    if (this.d.beforePick && !this.stopped) {
+      const grantedAt = this.d.clock.now();
+      this.d.beforePick().then(() => {
+        // A token used later than it was granted breaks the limiter's spacing (a slow ledger write
+        // then let two requests out back to back: 21 in one second). Drop it and ask again.
+        if (this.d.clock.now() !== grantedAt) {
+          this.outstanding--;
+          this.pump();
+          return;
+        }
+        this.pick();
+      });
+    } else this.pick();
   }
 
   private pick(): void {
