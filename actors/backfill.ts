@@ -6,6 +6,7 @@ import { evaluatePage, type Chunk, type PageOutcome } from '../machines/recovery
 import type { BrokerRest } from '../ports/broker.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import { withTimeout } from './timeout.ts';
 
 export interface BackfillDeps {
   clock: Clock;
@@ -29,8 +30,12 @@ export async function backfillChunk(deps: BackfillDeps, req: BackfillRequest): P
   const fetchedAt = deps.clock.now();
   let page;
   try {
-    page = await withTimeout(deps.clock, deps.requestTimeoutMs, () =>
-      deps.brokerRest.minuteBars(req.symbol, req.to),
+    page = await withTimeout(
+      deps.clock,
+      deps.requestTimeoutMs,
+      () => deps.brokerRest.minuteBars(req.symbol, req.to),
+      'broker',
+      'TG_ERR_BROKER_DOWN',
     );
   } catch (e) {
     throw brokerError(e);
@@ -62,41 +67,5 @@ export function storeError(e: unknown): TgError {
   const code = isTgError(e) ? e.code : 'unknown';
   return new TgError('TG_ERR_STORE', `store unavailable: ${e instanceof Error ? e.message : String(e)}`, {
     cause: code,
-  });
-}
-
-/**
- * `fn()`, or a rejection once `ms` pass on the Clock first: TG_ERR_BROKER_DOWN for the broker (no
- * answer means unreachable), TG_ERR_TIMEOUT for anything else.
- */
-export function withTimeout<T>(clock: Clock, ms: number, fn: () => Promise<T>, what = 'broker'): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const timer = clock.setTimeout(() => {
-      if (done) return;
-      done = true;
-      const code = what === 'broker' ? 'TG_ERR_BROKER_DOWN' : 'TG_ERR_TIMEOUT';
-      reject(new TgError(code, `${what} did not answer within ${ms} ms`, { timeoutMs: ms }));
-    }, ms);
-    let pending: Promise<T>;
-    try {
-      pending = fn();
-    } catch (e) {
-      pending = Promise.reject(e);
-    }
-    pending.then(
-      (v) => {
-        if (done) return;
-        done = true;
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        if (done) return;
-        done = true;
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
   });
 }

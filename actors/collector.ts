@@ -2,7 +2,7 @@
 // tick buffer or spool (TickPath), heartbeats and state mirroring, the control machine on the clock.
 import { createActor, fromPromise, type ActorRefFrom } from 'xstate';
 import { collectorHeartbeat, collectorMachine } from '../machines/collector.ts';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from '../machines/collectorTiming.ts';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from '../machines/backoff.ts';
 import { minuteOf, type SessionHours } from '../machines/marketHours.ts';
 import { SilentLossDetector, type SilentLossGap } from '../machines/silentLoss.ts';
 import type { BrokerName, GapOpenedEvent, TickBatch } from '../machines/types.ts';

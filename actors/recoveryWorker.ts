@@ -29,7 +29,8 @@ import { createGatekeeperClient, type GatekeeperClient, type GrantInfo } from '.
 import { GapIntake, repeatEvery, subscribeWithRetry, type IntakeEffects } from './recoveryIntake.ts';
 import { RecoveryScheduler, type OutageOf, type SchedulerStats } from './recoveryScheduler.ts';
 import { auditGaps } from './recoveryAudit.ts';
-import { storeError, withTimeout } from './backfill.ts';
+import { storeError } from './backfill.ts';
+import { withTimeout } from './timeout.ts';
 
 export interface RecoveryAuditOptions {
   intervalMs: number;
@@ -195,8 +196,12 @@ export function startRecoveryWorker(deps: RecoveryWorkerDeps): RecoveryWorkerHan
         if (symbol !== undefined) {
           // The broker is probed with one real (rate-limited) request: it has no cheaper health call.
           await gatekeeper.acquire(clock.now() + options.requestTimeoutMs);
-          await withTimeout(clock, options.requestTimeoutMs, () =>
-            ports.brokerRest.minuteBars(symbol, clock.now()),
+          await withTimeout(
+            clock,
+            options.requestTimeoutMs,
+            () => ports.brokerRest.minuteBars(symbol, clock.now()),
+            'broker',
+            'TG_ERR_BROKER_DOWN',
           );
           brokerProbeSymbol = undefined;
         }

@@ -6,7 +6,8 @@ import { createActor, fromPromise, type Actor } from 'xstate';
 import { validateConfig, withCollectors, isCollectorId, type TgConfig } from '../machines/config.ts';
 import { openGaps, type OpenGap } from '../machines/coverage.ts';
 import { TgError } from '../machines/errors.ts';
-import { MirrorWriter, Outbox, reasonOf, within } from './supervisorOutbox.ts';
+import { MirrorWriter, Outbox, reasonOf } from './supervisorOutbox.ts';
+import { withTimeout } from './timeout.ts';
 import { supervisorMachine } from '../machines/supervisor.ts';
 import { createCore } from '../machines/supervisorCore.ts';
 import { viewMirrorKey, type SupervisorEvent } from '../machines/supervisorTypes.ts';
@@ -152,7 +153,7 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
   /** Components' own mirrored states: hints between beats (their key is the component id). */
   async function readMirror(): Promise<void> {
     try {
-      const states = await within(clock, ports.mirror.all(), interval / 2, 'state mirror read');
+      const states = await withTimeout(clock, interval / 2, () => ports.mirror.all(), 'state mirror read');
       for (const m of states) {
         const seen = mirrorSeen.get(m.actor) ?? -Infinity;
         if (!(m.actor in core.traits) || m.state === 'failed' || seen >= m.at) continue;
@@ -168,10 +169,11 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
   let readingLedger = false;
   /** Adopt the ledger's gaps once (retried on every poll until the store answers). */
   async function readLedger(): Promise<void> {
-    if (ledgerRead || readingLedger || !ports.ledger) return;
+    const ledger = ports.ledger;
+    if (ledgerRead || readingLedger || !ledger) return;
     readingLedger = true;
     try {
-      const rows = await within(clock, ports.ledger.listGaps(), interval, 'gap ledger read');
+      const rows = await withTimeout(clock, interval, () => ledger.listGaps(), 'gap ledger read');
       ledgerRead = true;
       const gaps = rows.map((g) => ({
         gapId: g.id,
@@ -226,7 +228,12 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
     void readLedger();
     const at = clock.now();
     try {
-      const beats = await within(clock, ports.heartbeats.live(), interval / 2, 'heartbeat registry read');
+      const beats = await withTimeout(
+        clock,
+        interval / 2,
+        () => ports.heartbeats.live(),
+        'heartbeat registry read',
+      );
       // The registry is read twice per interval: skip a beat already passed on. Identity, not `at`:
       // two beats of one instant can differ (a state change beats at once), and a live registry
       // returns fresh objects on every read, so there nothing is skipped.
@@ -247,7 +254,7 @@ export function startSupervisor(deps: SupervisorDeps): SupervisorHandle {
   function probeLoop(component: string, probe: () => Promise<void>): void {
     every(interval, async () => {
       try {
-        await within(clock, probe(), interval, `probe of ${component}`);
+        await withTimeout(clock, interval, () => probe(), `probe of ${component}`);
         send({ type: 'PROBE_OK', component, at: clock.now() });
         return interval;
       } catch (e) {

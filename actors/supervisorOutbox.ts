@@ -1,33 +1,12 @@
 // Delivery helpers of the supervisor assembly: an outbox that keeps every event, in order, until the
 // bus takes it (never lose a COLLECTOR_DOWN while redis-main is down), a mirror writer that keeps the
-// latest state per view until it lands, and a clock-based timeout for port calls.
-import { TgError, isTgError } from '../machines/errors.ts';
+// latest state per view until it lands. Timeouts live in actors/timeout.ts.
+import { isTgError } from '../machines/errors.ts';
 import type { MirrorWrite } from '../machines/supervisorTypes.ts';
 import type { TgEvent } from '../machines/types.ts';
-import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/eventBus.ts';
 import type { StateMirror } from '../ports/stateMirror.ts';
 import type { OutboxStore } from '../ports/outboxStore.ts';
-
-/** Rejects with TG_ERR_TIMEOUT when `p` has not settled within `ms` on the clock. */
-export function within<T>(clock: Clock, p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(
-      () => reject(new TgError('TG_ERR_TIMEOUT', `${what} took over ${ms} ms`)),
-      ms,
-    );
-    p.then(
-      (v) => {
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
 
 /** A short, secret-free reason: the coded error or the system error code, never the message text. */
 export function reasonOf(error: unknown): string {

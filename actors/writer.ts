@@ -1,7 +1,7 @@
 // Process assembly of the writer (docs/INTERNALS.md): tick buffer -> store -> ack through WriterDrain,
 // paced by the writer machine on the given clock, with heartbeats and state mirroring.
 import { createActor, fromCallback, fromPromise, type ActorRefFrom } from 'xstate';
-import type { BackoffPolicy } from '../machines/collectorTiming.ts';
+import type { BackoffPolicy } from '../machines/backoff.ts';
 import {
   writerMachine,
   type DrainLoopInput,

@@ -13,7 +13,7 @@ import {
   type ReportStateParams,
   type SubscribeOutcome,
 } from './collectorContext.ts';
-import { backoffDelay } from './collectorTiming.ts';
+import { backoffDelay } from './backoff.ts';
 import { TgError } from './errors.ts';
 import type { HealthState } from './types.ts';
 

@@ -1,6 +1,7 @@
 // The collector machine's vocabulary: input, context, events, the session caps, the stall rule
 // and the heartbeat payload built from the context. Pure.
-import { expectsTicks, silenceMs, type BackoffPolicy } from './collectorTiming.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import { expectsTicks, silenceMs } from './collectorTiming.ts';
 import { KRX_HOURS, type SessionHours } from './marketHours.ts';
 import type { BrokerName, HealthState, HeartbeatPayload } from './types.ts';
 

@@ -1,22 +1,6 @@
-// Timing rules of the collector (and the writer's retries): exponential back-off with jitter, and
-// whether silence on a live feed counts as a stall under the KRX session calendar. Pure.
+// Timing rules of the collector: whether silence on a live feed counts as a stall under the KRX
+// session calendar. Pure. (Back-off: machines/backoff.ts.)
 import { KRX_HOURS, MINUTE_MS, isContinuousTrading, kstMidnight, type SessionHours } from './marketHours.ts';
-
-export interface BackoffPolicy {
-  baseMs: number;
-  maxMs: number;
-  /** Relative spread: 0.2 means the delay lands anywhere in [0.8, 1.2] x the nominal value. */
-  jitter: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 10_000, jitter: 0.2 };
-
-/** Delay before retry `attempt` (0-based): base * 2^attempt capped at max, spread by jitter with r in [0, 1). */
-export function backoffDelay(attempt: number, policy: BackoffPolicy, r: number): number {
-  const nominal = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt, 30));
-  const spread = 1 + policy.jitter * (2 * r - 1);
-  return Math.max(1, Math.round(nominal * spread));
-}
 
 /**
  * Whether trades print at `t`: continuous trading only. The closing call auction (15:20-15:30)

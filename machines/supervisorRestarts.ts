@@ -6,7 +6,13 @@
 // whoever started the process: the supervisor (ProcessControl.restart) or the platform (Docker's
 // `restart: always` after an exit, seen as PROCESS_STARTED). The exit and start that our own
 // restart causes (docker restart = die + start) are recognised as its echo and not counted again.
-import { backoffDelay, intensityExceeded, pruneHistory, restartsInWindow } from './backoff.ts';
+import {
+  backoffDelay,
+  intensityExceeded,
+  pruneHistory,
+  restartBackoff,
+  restartsInWindow,
+} from './backoff.ts';
 import { hardDepsDown } from './dependencyGraph.ts';
 import { Step, viewStates, type StepResult, type SupervisorCore } from './supervisorCore.ts';
 
@@ -36,7 +42,7 @@ function schedule(s: Step, component: string, extraMs: number, now: number, rand
     kind: 'schedule',
     component,
     token: b.token,
-    delayMs: backoffDelay(attempt, policy, random) + extraMs,
+    delayMs: backoffDelay(attempt, restartBackoff(policy), random()) + extraMs,
   });
 }
 

@@ -4,7 +4,7 @@
 // retrying cannot fix. Polling lives in the assembly's drain loop so a trading day costs no event
 // per poll; the machine hears only failures and the outcome of its own startup and retry passes.
 import { assign, fromCallback, fromPromise, raise, setup } from 'xstate';
-import { backoffDelay, type BackoffPolicy } from './collectorTiming.ts';
+import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { TgError, isTgError, type TgErrorCode } from './errors.ts';
 import type { HealthState } from './types.ts';
 
