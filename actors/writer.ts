@@ -40,6 +40,8 @@ export interface WriterDeps {
   /** Back-off while a dependency is unreachable; default 100 ms doubling to 2 s, jitter 0.2. */
   retry?: BackoffPolicy;
   random?: () => number;
+  /** Runs between store and ack (see WriterDrainDeps.afterStore); chaos tests only. */
+  afterStore?: () => Promise<void>;
 }
 
 export interface WriterHandle extends ComponentHandle {
@@ -63,6 +65,7 @@ export function startWriter(deps: WriterDeps): WriterHandle {
     store: ports.store,
     consumer: deps.consumer ?? name,
     batchSize: deps.batchSize ?? WRITER_DEFAULTS.batchSize,
+    afterStore: deps.afterStore,
   });
   const beats = createHeartbeatSender(ports.heartbeats, config.heartbeatTimeoutMs);
   const reporter = createStateReporter(ports.mirror, name, now);

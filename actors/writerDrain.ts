@@ -13,6 +13,11 @@ export interface WriterDrainDeps {
   consumer: string;
   /** Entries per read (and per claim). */
   batchSize: number;
+  /**
+   * Called after the store has a pass's ticks and before they are acked: the window a crash must
+   * survive without duplicates. Chaos tests crash the process here; otherwise absent.
+   */
+  afterStore?: () => Promise<void>;
 }
 
 export interface WriterDrainStats {
@@ -72,6 +77,7 @@ export class WriterDrain {
       more = this.inHand.length >= batchSize;
     }
     const { entries, ticks } = await this.storeInHand();
+    if (entries > 0 && this.deps.afterStore) await this.deps.afterStore();
     await this.ackStored();
     return { entries, ticks, more, claimedAll };
   }
