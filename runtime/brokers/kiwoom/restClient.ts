@@ -1,0 +1,127 @@
+// Live Kiwoom minute bars (BrokerRest) and token issue: ka10080 pages newest first from now, so the
+// client follows cont-yn/next-key until it holds a full page (30) of bars at or before the asked
+// minute or the broker has no older page. An invalid token (8005) is refreshed once per request.
+import { TgError } from '../../../machines/errors.ts';
+import { minuteOf } from '../../../machines/marketHours.ts';
+import type { Bar } from '../../../machines/types.ts';
+import type { BrokerRest, MinuteBarPage } from '../../../ports/broker.ts';
+import type { Clock } from '../../../ports/clock.ts';
+import type { Logger } from '../../log.ts';
+import { toTgError } from '../errors.ts';
+import { classifyReply, httpRequest } from '../http.ts';
+import type { IssuedToken, TokenCache } from '../tokenCache.ts';
+import { buildKiwoomTokenRequest, decodeKiwoomTokenResponse } from './auth.ts';
+import {
+  buildKiwoomMinuteChartRequest,
+  decodeKiwoomMinuteChartResponse,
+  type KiwoomChartPage,
+} from './minuteChart.ts';
+
+/** Bars handed back per call, like KIS: the recovery worker asks in 30-minute chunks. */
+export const KIWOOM_BARS_PER_CALL = 30;
+/** A request that needs more pages than this is refused rather than run on forever. */
+export const KIWOOM_MAX_PAGES = 40;
+
+export interface KiwoomRestClientOptions {
+  restUrl: string;
+  appKey: string;
+  secretKey: string;
+  token: TokenCache;
+  clock: Clock;
+  timeoutMs: number;
+  log: Logger;
+  fetch?: typeof fetch;
+}
+
+export async function issueKiwoomToken(o: {
+  restUrl: string;
+  appKey: string;
+  secretKey: string;
+  clock: Clock;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}): Promise<IssuedToken> {
+  const reply = await httpRequest(
+    o.restUrl,
+    buildKiwoomTokenRequest({ appKey: o.appKey, secretKey: o.secretKey }),
+    {
+      broker: 'kiwoom',
+      clock: o.clock,
+      timeoutMs: o.timeoutMs,
+      fetch: o.fetch,
+    },
+  );
+  const cls = classifyReply('kiwoom', reply, [o.appKey, o.secretKey]);
+  if (cls.kind !== 'ok') throw cls.error;
+  const token = decodeKiwoomTokenResponse(reply.text);
+  if (!token.ok) throw toTgError({ ...token.error, code: 'TG_ERR_BROKER_HTTP' }, { status: reply.status });
+  return { value: token.value.token, expiresAt: token.value.expiresAt };
+}
+
+export class KiwoomRestClient implements BrokerRest {
+  readonly broker = 'kiwoom' as const;
+  readonly appKey: string;
+  private readonly o: KiwoomRestClientOptions;
+
+  constructor(o: KiwoomRestClientOptions) {
+    this.o = o;
+    this.appKey = o.appKey;
+  }
+
+  async minuteBars(symbol: string, beforeOrAt: number): Promise<MinuteBarPage> {
+    const target = minuteOf(beforeOrAt);
+    const found = new Map<number, Bar>();
+    let nextKey: string | undefined;
+    for (let pages = 0; pages < KIWOOM_MAX_PAGES; pages++) {
+      const page = await this.fetchPage(symbol, nextKey);
+      for (const b of page.bars) if (b.minute <= target && !found.has(b.minute)) found.set(b.minute, b);
+      const atOrBefore = [...found.values()].sort((a, b) => b.minute - a.minute);
+      if (atOrBefore.length > KIWOOM_BARS_PER_CALL)
+        return { bars: atOrBefore.slice(0, KIWOOM_BARS_PER_CALL), exhausted: false };
+      if (!page.more) return { bars: atOrBefore, exhausted: true };
+      if (atOrBefore.length === KIWOOM_BARS_PER_CALL) return { bars: atOrBefore, exhausted: false };
+      if (page.nextKey === '' || page.nextKey === nextKey) {
+        throw new TgError('TG_ERR_BROKER_HTTP', 'kiwoom ka10080: cont-yn Y without a usable next-key', {
+          broker: 'kiwoom',
+          symbol,
+        });
+      }
+      nextKey = page.nextKey;
+    }
+    // Handing back a partial page would let the caller take missing minutes for minutes without trades.
+    throw new TgError(
+      'TG_ERR_BROKER_HTTP',
+      `kiwoom ka10080: more than ${KIWOOM_MAX_PAGES} pages to reach the minute`,
+      {
+        broker: 'kiwoom',
+        symbol,
+      },
+    );
+  }
+
+  private async fetchPage(symbol: string, nextKey: string | undefined): Promise<KiwoomChartPage> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.o.token.get();
+      const spec = buildKiwoomMinuteChartRequest({ symbol, ticScope: '1', adjusted: true, nextKey }, token);
+      const reply = await httpRequest(this.o.restUrl, spec, {
+        broker: 'kiwoom',
+        clock: this.o.clock,
+        timeoutMs: this.o.timeoutMs,
+        fetch: this.o.fetch,
+      });
+      const cls = classifyReply('kiwoom', reply, [this.o.appKey, this.o.secretKey, token]);
+      if (cls.kind === 'auth' && attempt === 0) {
+        this.o.log.info('broker token refused, refreshing', { broker: 'kiwoom' });
+        this.o.token.invalidate(token);
+        continue;
+      }
+      if (cls.kind !== 'ok') throw cls.error;
+      const decoded = decodeKiwoomMinuteChartResponse(reply.text, reply.headers, symbol);
+      if (!decoded.ok) {
+        const code = decoded.error.code === 'TG_ERR_BROKER_FRAME' ? 'TG_ERR_BROKER_HTTP' : decoded.error.code;
+        throw toTgError({ ...decoded.error, code }, { broker: 'kiwoom', status: reply.status });
+      }
+      return decoded.value;
+    }
+  }
+}
