@@ -40,6 +40,11 @@ export interface TgConfig {
   heartbeatIntervalMs: number;
   /** Hard ceiling of the failure detector. */
   heartbeatTimeoutMs: number;
+  /**
+   * Silence allowed before the first beat of a process that is starting (or when the supervisor
+   * starts); default heartbeatTimeoutMs. Live processes need seconds to load and connect.
+   */
+  startTimeoutMs?: number;
   phiThreshold: number;
   phiMinStdDevMs: number;
   acceptableHeartbeatPauseMs: number;
@@ -135,6 +140,7 @@ export function withCollectors(config: TgConfig, names: readonly string[]): TgCo
 const TOP_KEYS = [
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
+  'startTimeoutMs',
   'phiThreshold',
   'phiMinStdDevMs',
   'acceptableHeartbeatPauseMs',
@@ -249,6 +255,17 @@ export function validateConfig(input: unknown, base: TgConfig = defaultConfig())
     },
     session: session(input.session, base.session ?? KRX_HOURS),
   };
+  const startTimeoutMs =
+    input.startTimeoutMs === undefined && base.startTimeoutMs === undefined
+      ? undefined
+      : num(
+          input,
+          'startTimeoutMs',
+          base.startTimeoutMs ?? config.heartbeatTimeoutMs,
+          'startTimeoutMs',
+          POSITIVE_MS,
+        );
+  if (startTimeoutMs !== undefined) config.startTimeoutMs = startTimeoutMs;
   if (config.heartbeatTimeoutMs <= config.heartbeatIntervalMs) {
     fail(
       'heartbeatTimeoutMs',

@@ -15,6 +15,8 @@ import type { HeartbeatPayload } from './types.ts';
 
 export interface DetectionParams extends PhiParams {
   heartbeatTimeoutMs: number;
+  /** Grace for the first beat of a process that is starting; default heartbeatTimeoutMs. */
+  startTimeoutMs?: number;
   stallTimeoutMs: number;
   session: SessionHours;
   window: number;
@@ -30,7 +32,13 @@ export function detectionParams(config: TgConfig): DetectionParams {
     stallTimeoutMs: config.stallTimeoutMs,
     session: config.session ?? KRX_HOURS,
     window: PHI_WINDOW,
+    ...(config.startTimeoutMs !== undefined ? { startTimeoutMs: config.startTimeoutMs } : {}),
   };
+}
+
+/** How long a starting process may stay silent before its first beat (live starts take seconds). */
+export function startGraceMs(p: DetectionParams): number {
+  return p.startTimeoutMs ?? p.heartbeatTimeoutMs;
 }
 
 /** What the detector knows about one process's beats. Serializable. */

@@ -5,6 +5,7 @@
 import type { ComponentKind } from './config.ts';
 import {
   freshDetector,
+  startGraceMs,
   heartbeatDeadline,
   isNewBeat,
   priorGraceMs,
@@ -62,7 +63,7 @@ export function initialFacts(i: FactsInput): ViewFacts {
     params: i.params,
     failedRecoveryMs: i.failedRecoveryMs,
     halted: [...(i.halted ?? [])],
-    det: freshDetector(i.startedAt, i.params.heartbeatTimeoutMs),
+    det: freshDetector(i.startedAt, startGraceMs(i.params)),
     suspectAt: null,
     silencedAt: null,
     dead: null,
@@ -128,7 +129,7 @@ export function onExited(f: ViewFacts, at: number, reason = 'exited'): ViewFacts
 export function onStarted(f: ViewFacts, at: number, why: string): ViewFacts {
   return {
     ...f,
-    det: freshDetector(at, f.params.heartbeatTimeoutMs, f.det.newestBeatAt),
+    det: freshDetector(at, startGraceMs(f.params), f.det.newestBeatAt),
     suspectAt: null,
     silencedAt: null,
     dead: null,
@@ -163,7 +164,7 @@ export function onRegistryRead(f: ViewFacts, at: number): ViewFacts {
 export function onResync(f: ViewFacts, at: number): ViewFacts {
   if (f.kind !== 'process') return f;
   if (!watchesSilence(f)) return { ...f, suspectAt: null };
-  const graceMs = f.awaiting ? f.params.heartbeatTimeoutMs : priorGraceMs(f.params);
+  const graceMs = f.awaiting ? startGraceMs(f.params) : priorGraceMs(f.params);
   return { ...f, det: freshDetector(at, graceMs, f.det.newestBeatAt), suspectAt: null };
 }
 

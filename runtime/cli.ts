@@ -1,6 +1,6 @@
-// The `tickguard` command line (DESIGN section 9): `--help` and `sim` for now; the live process
-// commands are listed but answer with a coded "not yet available" error. Exit codes: 0 ok,
-// 1 an expectation failed, 2 bad input or nothing could run.
+// The `tickguard` command line (DESIGN section 9): `sim`, the live processes and their tools
+// (runtime/processes/commands.ts, loaded only when used), and `broker-emulator`. Exit codes: 0 ok,
+// 1 an expectation failed / unhealthy / fatal error, 2 bad input, bad config or nothing could run.
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,16 +29,8 @@ export interface CliDeps {
   loadRunner?: () => Promise<RunScenario>;
 }
 
-const LATER = [
-  'supervisor',
-  'collector',
-  'writer',
-  'recovery-worker',
-  'broker-emulator',
-  'up',
-  'status',
-  'health',
-];
+const ONE_SHOT = ['status', 'health', 'config'];
+const LIVE = ['supervisor', 'collector', 'writer', 'recovery-worker', 'up', 'status', 'health', 'config'];
 
 export const HELP = `tickguard: keeps a Korean-equities tick pipeline alive through cascading failures
 
@@ -49,18 +41,33 @@ Commands:
         Run failure scenarios in the deterministic simulator (default: scenarios/;
         directories contribute all *.yaml files). Prints a table; exit 1 when an
         expectation fails, 2 on bad input.
-  supervisor                         (later) the supervisor process
-  collector --name NAME              (later) one broker collector (kis, kiwoom, ...)
-  writer                             (later) Redis streams -> PostgreSQL
-  recovery-worker                    (later) gap ledger -> broker REST back-fill
+  supervisor                         the supervisor process (restarts are left to Docker)
+  collector --name NAME              one broker collector from the config's collectors
+  writer                             Redis tick streams -> PostgreSQL
+  recovery-worker                    gap ledger -> broker REST back-fill
+  up                                 writer, recovery worker and collectors as child
+                                     processes, supervised from this process; Ctrl-C stops all
+  status [--json]                    every actor's state from the mirror (exit 2: redis-main
+                                     unreachable)
+  health COMPONENT                   exit 0 when COMPONENT (writer, collector:NAME or NAME,
+                                     recovery-worker, supervisor, redis-main, ...) beats and is
+                                     healthy, degraded or recovering; 1 otherwise
+  config [--print]                   print the effective configuration (secrets redacted)
   broker-emulator --port P --seed S --symbols N [--rate-limit R] [--market-open always]
-                                     (later) KIS/Kiwoom emulator over the exchange model
-  up                                 (later) every process as local child processes
-  status                             (later) every actor's state from the mirror
-  health COMPONENT                   (later) exit 0/1 for Docker healthchecks
+                                     KIS/Kiwoom emulator over the exchange model
+                                     (broker-emulator --help lists every option)
 
-Options:
-  -h, --help   show this help
+Options of the live commands:
+  --config FILE   the YAML configuration (default: env TG_CONFIG; see examples/local.yaml).
+                  Environment overrides: REDIS_URL, GATEKEEPER_REDIS_URL, DATABASE_URL,
+                  KIS_REST_URL, KIS_WS_URL, KIS_APP_KEY, KIS_APP_SECRET, KIWOOM_REST_URL,
+                  KIWOOM_WS_URL, KIWOOM_APP_KEY, KIWOOM_SECRET_KEY, KIS_RATE_LIMIT_PER_SEC,
+                  KIWOOM_RATE_LIMIT_PER_SEC, TG_REDIS_PREFIX, TG_DATABASE_SCHEMA, TG_SPOOL_DIR,
+                  TG_HEARTBEAT_INTERVAL_MS, TG_HEARTBEAT_TIMEOUT_MS, TG_START_TIMEOUT_MS,
+                  TG_MARKET_OPEN, TG_LOG_LEVEL
+  -h, --help      show this help
+
+Processes log JSON lines on stderr ({"msg":"ready",...} once started) and stop on SIGTERM/SIGINT.
 `;
 
 export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
@@ -83,10 +90,31 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       return fail(e);
     }
   }
-  if (LATER.includes(command)) {
-    return fail(
-      new TgError('TG_ERR_USAGE', `"${command}" is not yet available in this build; see tickguard --help`),
-    );
+  if (command === 'broker-emulator') {
+    try {
+      const { brokerEmulatorCommand } = await import('./emulator/index.ts');
+      return await brokerEmulatorCommand(rest);
+    } catch (e) {
+      return fail(e);
+    }
+  }
+  if (LIVE.includes(command)) {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      stdout.write(HELP);
+      return 0;
+    }
+    let code: number;
+    try {
+      const { runLiveCommand } = await import('./processes/commands.ts');
+      code = await runLiveCommand(command, rest, { stdout, stderr: stderr as { write(t: string): unknown } });
+    } catch (e) {
+      code = fail(e);
+    }
+    // A one-shot answer (a healthcheck) must not wait for a client library's reconnect timers.
+    if (ONE_SHOT.includes(command) && deps.stdout === undefined) {
+      setTimeout(() => process.exit(code), 50).unref();
+    }
+    return code;
   }
   return fail(new TgError('TG_ERR_USAGE', `unknown command "${command}"; see tickguard --help`));
 }

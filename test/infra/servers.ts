@@ -99,6 +99,15 @@ function asPostgres(bin: string, args: string[]): [string, string[]] {
   return asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A fresh PostgreSQL cluster (trust auth) on a free port; database `postgres`, user `postgres`. */
 export async function startPostgres(): Promise<ServerHandle> {
   const port = await freePort();
@@ -143,16 +152,19 @@ export async function startPostgres(): Promise<ServerHandle> {
     const c = child;
     child = undefined;
     // runuser forwards signals poorly: kill the postmaster by its pid file, then the wrapper.
+    let pid = 0;
     try {
-      const pid = Number(
-        execFileSync('head', ['-1', join(data, 'postmaster.pid')], { encoding: 'utf8' }).trim(),
-      );
+      pid = Number(execFileSync('head', ['-1', join(data, 'postmaster.pid')], { encoding: 'utf8' }).trim());
       if (pid > 0) process.kill(pid, 'SIGKILL');
     } catch {
       /* not running */
     }
+    // Let runuser reap the postmaster before it goes: an orphaned zombie postmaster keeps its pid
+    // alive, and a new postmaster then refuses the data directory ("lock file already exists").
+    await Promise.race([exited(c), new Promise((r) => setTimeout(r, 2000))]);
     c.kill('SIGKILL');
     await exited(c);
+    for (let i = 0; pid > 0 && i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
     // Orphaned backends keep the shared memory; wait until the port is free again.
     for (let i = 0; i < 100; i++) {
       const busy = await new Promise<boolean>((resolve) => {

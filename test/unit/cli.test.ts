@@ -1,5 +1,5 @@
-// The `tickguard` CLI in process: help, coded errors with exit 2 for bad input and unknown or
-// not-yet-available commands, and `sim` exit codes driven by a stand-in scenario runner.
+// The `tickguard` CLI in process: help, coded errors with exit 2 for bad input and unknown
+// commands, and `sim` exit codes driven by a stand-in scenario runner.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,7 @@ function fakeRunner(ticksLost: Record<string, number>, seeds: number[] = []): ()
 }
 
 describe('tickguard CLI', () => {
-  it('prints help listing sim and the live commands marked as later', async () => {
+  it('prints help listing sim and the live commands', async () => {
     const t = io();
     expect(await main(['--help'], t.deps)).toBe(0);
     expect(t.out()).toMatch(/sim \[FILES\|DIRS\.\.\.\] \[--seed N\] \[--json FILE\] \[--html FILE\]/);
@@ -72,17 +72,17 @@ describe('tickguard CLI', () => {
     ]) {
       expect(t.out()).toContain(cmd);
     }
-    expect(t.out()).toMatch(/status\s+\(later\)/);
+    expect(t.out()).not.toContain('(later)');
     expect(await main([], io().deps)).toBe(0);
   });
 
-  it('answers unknown and not-yet-available commands with a coded error and exit 2', async () => {
+  it('answers unknown commands and unknown options of live commands with a coded error and exit 2', async () => {
     const t = io();
     expect(await main(['frobnicate'], t.deps)).toBe(2);
     expect(t.err()).toBe('tickguard: TG_ERR_USAGE: unknown command "frobnicate"; see tickguard --help\n');
-    const later = io();
-    expect(await main(['supervisor'], later.deps)).toBe(2);
-    expect(later.err()).toContain('TG_ERR_USAGE: "supervisor" is not yet available');
+    const live = io();
+    expect(await main(['supervisor', '--frobnicate'], live.deps)).toBe(2);
+    expect(live.err()).toContain('TG_ERR_USAGE: supervisor: unknown option --frobnicate');
   });
 
   it('exits 2 with the coded scenario error for a bad scenario file', async () => {
