@@ -46,6 +46,7 @@ export async function startWriterProcess(
     ports: { tickBuffer: redis.tickBuffer, store, heartbeats: redis.heartbeats, mirror: redis.mirror },
     config: config.tuning,
     random: Math.random,
+    afterStore: crashAfterStore(log),
   });
   const unobserve = logStateChanges(handle.actor, handle.state, log, fatal);
   return {
@@ -57,5 +58,22 @@ export async function startWriterProcess(
       log.info('writer stats', { ...stats });
       await Promise.all([redis.close(), store.close()]);
     },
+  };
+}
+
+/**
+ * Chaos-test hook: TG_CHAOS_WRITER_KILL_AFTER_STORE=N makes the writer SIGKILL itself after its Nth
+ * stored pass, between the store's commit and the XACK: the crash window that must not duplicate.
+ */
+function crashAfterStore(log: Logger): (() => Promise<void>) | undefined {
+  const n = Number(process.env.TG_CHAOS_WRITER_KILL_AFTER_STORE ?? '');
+  if (!Number.isInteger(n) || n < 1) return undefined;
+  let passes = 0;
+  return async () => {
+    passes += 1;
+    if (passes < n) return;
+    log.warn('chaos: killing the writer between store and ack', { passes });
+    process.kill(process.pid, 'SIGKILL');
+    await new Promise(() => {});
   };
 }
