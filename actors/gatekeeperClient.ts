@@ -248,7 +248,9 @@ export function createGatekeeperClient(deps: GatekeeperClientDeps): GatekeeperCl
         // Ask again at least twice per local start delay while waiting: each answer proves no outage
         // (and so no peer's local grant) slipped in, so the next grant needs no peer allowance.
         const pollMs = localStartDelayMs(actor.getSnapshot().context) / 2;
-        await sleeper.sleep(Math.max(1, Math.ceil(Math.min(r.waitMs, pollMs))));
+        // Rounded down: with burst 1 every ms a grant comes late is lost for good, and a live timer
+        // already fires late. Waking early costs one refused call; the store still decides.
+        await sleeper.sleep(Math.max(1, Math.floor(Math.min(r.waitMs, pollMs))));
       }
     } finally {
       busy = false;
