@@ -34,6 +34,15 @@ export interface SchedulerOptions extends PlanOptions {
 
 export type OutageOf = 'broker-rest' | 'timescaledb';
 
+/** One back-fill request as it goes out: the gap and the minutes it asks for ([from, to] inclusive). */
+export interface BackfillRequestInfo {
+  at: number;
+  symbol: string;
+  gapId: string;
+  from?: number;
+  to?: number;
+}
+
 export interface SchedulerDeps {
   clock: Clock;
   store: Store;
@@ -42,7 +51,7 @@ export interface SchedulerDeps {
   publish(event: TgEvent): void;
   name: string;
   options: SchedulerOptions;
-  onRequest?: (info: { at: number; symbol: string; gapId: string }) => void;
+  onRequest?: (info: BackfillRequestInfo) => void;
   /** A dependency failed: the worker pauses (`symbol`: the gap whose request failed, for the probe). */
   onOutage(dependency: OutageOf, reason: string, symbol?: string): void;
   onFatal(error: unknown): void;
@@ -228,7 +237,7 @@ export class RecoveryScheduler {
     this.inFlight++;
     this.counters.requests++;
     const { symbol, id } = gw.gap;
-    this.d.onRequest?.({ at: now, symbol, gapId: id });
+    this.d.onRequest?.({ at: now, symbol, gapId: id, from: chunk.from, to: chunk.to });
     const { clock, brokerRest, store, options } = this.d;
     backfillChunk(
       { clock, brokerRest, store, requestTimeoutMs: options.requestTimeoutMs, settleMs: options.settleMs },

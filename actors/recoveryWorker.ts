@@ -27,7 +27,12 @@ import {
 } from './common.ts';
 import { createGatekeeperClient, type GatekeeperClient, type GrantInfo } from './gatekeeperClient.ts';
 import { GapIntake, repeatEvery, subscribeWithRetry, type IntakeEffects } from './recoveryIntake.ts';
-import { RecoveryScheduler, type OutageOf, type SchedulerStats } from './recoveryScheduler.ts';
+import {
+  RecoveryScheduler,
+  type BackfillRequestInfo,
+  type OutageOf,
+  type SchedulerStats,
+} from './recoveryScheduler.ts';
 import { auditGaps } from './recoveryAudit.ts';
 import { storeError } from './backfill.ts';
 import { withTimeout } from './timeout.ts';
@@ -55,7 +60,7 @@ export interface RecoveryWorkerDeps {
   /** Component id and consumer name; default 'recovery-worker'. */
   name?: string;
   /** Called as each back-fill request goes out (the simulator's recovery-start latency). */
-  onRequest?: (info: { at: number; symbol: string; gapId: string }) => void;
+  onRequest?: (info: BackfillRequestInfo) => void;
   /** A shared gatekeeper client; by default the worker creates (and stops) its own. */
   gatekeeper?: GatekeeperClient;
   /** Passed to the worker's own gatekeeper client: every grant (the simulator checks invariant 3). */

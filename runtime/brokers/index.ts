@@ -60,6 +60,26 @@ export interface BrokerPorts {
   rest: BrokerRest;
   ws: BrokerWs;
   stats(): BrokerPortsStats;
+  /**
+   * REST only: issue (or load) the access token and open a connection now, so the first rate-limited
+   * request goes out the moment it is granted instead of paying for them after its grant (which let
+   * it arrive late, behind requests granted after it). Never rejects; resolves false if it failed.
+   */
+  warmUp(): Promise<boolean>;
+}
+
+/** Token first, then one plain GET on the REST origin (no app key: the broker does not count it). */
+function warmUpRest(token: TokenCache, restUrl: string, timeoutMs: number, fetcher?: typeof fetch) {
+  return async (): Promise<boolean> => {
+    try {
+      await token.get();
+      const res = await (fetcher ?? fetch)(restUrl, { signal: AbortSignal.timeout(timeoutMs) });
+      await res.body?.cancel().catch(() => {});
+      return true;
+    } catch {
+      return false;
+    }
+  };
 }
 
 function validate(o: BrokerPortsOptions): void {
@@ -135,6 +155,7 @@ export function createBrokerPorts(o: BrokerPortsOptions): BrokerPorts {
       }),
       ws: new KisWsClient({ ...wsOptions, wsUrl: o.wsUrl, approval }),
       stats: () => ({ ...counters, tokenIssues: token.issueCount() + approval.issueCount() }),
+      warmUp: warmUpRest(token, o.restUrl, timeoutMs, o.fetch),
     };
   }
   const secretKey = o.appSecret;
@@ -156,5 +177,6 @@ export function createBrokerPorts(o: BrokerPortsOptions): BrokerPorts {
     }),
     ws: new KiwoomWsClient({ ...wsOptions, wsUrl: o.wsUrl, token }),
     stats: () => ({ ...counters, tokenIssues: token.issueCount() }),
+    warmUp: warmUpRest(token, o.restUrl, timeoutMs, o.fetch),
   };
 }

@@ -3,6 +3,7 @@
 import { Redis } from 'ioredis';
 import { gatekeeperRedisOptions, type ConnectionLog } from './connection.ts';
 import { redisRateLimitStoreOn, type RedisRateLimitStore } from './redisRateLimitStore.ts';
+import { withTransitAllowance } from './transitAllowance.ts';
 
 export { GCRA_LUA, GCRA_SHA, redisRateLimitStoreOn } from './redisRateLimitStore.ts';
 export type {
@@ -10,6 +11,7 @@ export type {
   ServerAcquireResult,
   RateLimitStoreOnClientOptions,
 } from './redisRateLimitStore.ts';
+export { LIVE_TRANSIT_ALLOWANCE_MS, spacedForTransit, withTransitAllowance } from './transitAllowance.ts';
 export {
   DEFAULT_COMMAND_TIMEOUT_MS,
   GATEKEEPER_DEPENDENCY,
@@ -26,6 +28,8 @@ export interface RedisRateLimitStoreOptions {
   /** Connection name shown in CLIENT LIST. */
   name?: string;
   log?: ConnectionLog;
+  /** Grant-to-arrival jitter to space grants for (transitAllowance.ts); default 0, exact spacing. */
+  transitAllowanceMs?: number;
 }
 
 /** Connects in the background at once; calls made before the first connect wait up to the timeout. */
@@ -34,5 +38,10 @@ export function createRedisRateLimitStore(o: RedisRateLimitStoreOptions): RedisR
     o.url,
     gatekeeperRedisOptions({ commandTimeoutMs: o.commandTimeoutMs, name: o.name }),
   );
-  return redisRateLimitStoreOn(redis, { prefix: o.prefix, commandTimeoutMs: o.commandTimeoutMs, log: o.log });
+  const store = redisRateLimitStoreOn(redis, {
+    prefix: o.prefix,
+    commandTimeoutMs: o.commandTimeoutMs,
+    log: o.log,
+  });
+  return withTransitAllowance(store, o.transitAllowanceMs ?? 0);
 }

@@ -24,10 +24,17 @@ export interface SupervisorProcessOptions {
   processControl?: ProcessControl;
 }
 
-/** The graph the supervisor watches: no recovery worker when no broker can back-fill. */
-export function supervisedConfig(config: LiveConfig): TgConfig {
-  if (config.backfillBroker) return config.tuning;
-  return { ...config.tuning, components: config.tuning.components.filter((c) => c.id !== 'recovery-worker') };
+/**
+ * The graph the supervisor watches: no recovery worker when no broker can back-fill. Without process
+ * control (compose: the platform's restart policy restarts) nothing is restartable by the supervisor:
+ * its restart orders could only fail, and each failed order counted toward the restart limit, so one
+ * crash made the component `failed` within seconds and its return was ignored for restart.windowMs.
+ */
+export function supervisedConfig(config: LiveConfig, canRestart = true): TgConfig {
+  let components = config.tuning.components;
+  if (!config.backfillBroker) components = components.filter((c) => c.id !== 'recovery-worker');
+  if (!canRestart) components = components.map((c) => ({ ...c, restartable: false }));
+  return components === config.tuning.components ? config.tuning : { ...config.tuning, components };
 }
 
 /** broker-rest is reachable when its REST endpoint answers HTTP at all (5xx gateway errors = down). */
@@ -58,7 +65,7 @@ export async function startSupervisorProcess(
   const store = openStore(config, { migrate: false, log });
   const processControl = options.processControl ?? createNoProcessControl();
   const { coverage, volumes, rankedBy } = await resolveCoverage(config, () => store.symbolVolumes(), log);
-  const tuning = supervisedConfig(config);
+  const tuning = supervisedConfig(config, options.processControl !== undefined);
   const interval = tuning.heartbeatIntervalMs;
   const backfill = config.backfillBroker ? config.brokers[config.backfillBroker] : undefined;
   const probes: Record<string, () => Promise<void>> = {
