@@ -38,11 +38,15 @@ export function emptyCoverage(): CoverageState {
   return { outage: {}, covering: {}, open: {}, lastClosed: {} };
 }
 
-/** Healthy or degraded (spooling, not yet stalled), beating, with its broker connection up. */
+/**
+ * Healthy or degraded (spooling, not yet stalled), beating, with its broker connection up. A view
+ * degraded for a lost broker connection does not cover even when a newer beat says connected: a
+ * beat is judged here before its view has seen it, and the view may yet say `recovering` (a beat
+ * while subscribing), so covering for that instant would end at once in a spurious COLLECTOR_DOWN.
+ */
 export function isCovering(s: CollectorStatus | undefined): boolean {
-  return (
-    !!s && (s.state === 'healthy' || s.state === 'degraded') && !!s.beat && s.beat.brokerConnected !== false
-  );
+  const judged = s?.state === 'healthy' || (s?.state === 'degraded' && s.reason !== 'broker-ws-lost');
+  return judged && !!s!.beat && s!.beat.brokerConnected !== false;
 }
 
 export function coversSymbol(s: CollectorStatus | undefined, symbol: string): boolean {

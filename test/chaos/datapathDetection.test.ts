@@ -59,6 +59,21 @@ describe('collector SIGKILL under a standalone supervisor', () => {
     listener.on('message', (_channel: string, text: string) => heard.push(JSON.parse(text) as TgEvent));
     await listener.subscribe(`${p.prefix}events`);
 
+    // Every beat the collector's process sends (its starting beats, then its assembly's), as the
+    // supervisor's detector sees them: their regularity is what makes detection fast.
+    const beatKey = `${p.prefix}hb:${COLLECTOR}`;
+    const reader = new Redis(redisUrl);
+    const beatAt = async () => (JSON.parse((await reader.get(beatKey)) ?? '{}') as { at?: number }).at;
+    const beats: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const at = await beatAt();
+        if (at !== undefined && at !== beats.at(-1)) beats.push(at);
+        await sleep(5);
+      }
+    })();
+
     const sup = p.start('supervisor');
     const worker = p.start('recovery-worker');
     const col = p.start('collector');
@@ -70,14 +85,18 @@ describe('collector SIGKILL under a standalone supervisor', () => {
     await sleep(3000); // a few regular beats, as in steady operation
 
     // Kill right after a beat lands: the longest silence before the deadline, the worst case.
-    const beatKey = `${p.prefix}hb:${COLLECTOR}`;
-    const reader = new Redis(redisUrl);
-    const beatAt = async () => (JSON.parse((await reader.get(beatKey)) ?? '{}') as { at?: number }).at;
-    const before = await beatAt();
-    for (const deadline = Date.now() + 5000; (await beatAt()) === before && Date.now() < deadline;)
-      await sleep(5);
+    const before = beats.length;
+    for (const deadline = Date.now() + 5000; beats.length === before && Date.now() < deadline;)
+      await sleep(1);
     const killAt = Date.now();
     await col.kill('SIGKILL');
+    sampling = false;
+    await sampler;
+    // No early beat (say, at the hand-over from starting beats to the assembly's): the phi detector
+    // would read it as jitter and wait longer before it calls the silence a death.
+    const intervals = beats.slice(1).map((at, i) => at - beats[i]);
+    expect(intervals.length).toBeGreaterThanOrEqual(4);
+    expect(Math.min(...intervals)).toBeGreaterThanOrEqual(800);
     const down = await until('COLLECTOR_DOWN on Pub/Sub', async () => heard.find(isDownOf), 10_000);
     const detectionMs = down.detectedAt - killAt;
     expect(detectionMs).toBeGreaterThanOrEqual(0);
@@ -87,7 +106,8 @@ describe('collector SIGKILL under a standalone supervisor', () => {
     expect(logged).toBeDefined();
     expect(timeOf(logged!) - killAt).toBeLessThanOrEqual(3000);
     const view = viewChanges(sup, COLLECTOR).find((c) => c.to === 'down' && c.at >= killAt);
-    expect(view?.at).toBe(down.detectedAt);
+    expect(view, JSON.stringify(viewChanges(sup, COLLECTOR))).toBeDefined();
+    expect(view!.at - killAt).toBeLessThanOrEqual(3000);
 
     // A gap per symbol, each from the collector's last tick before the kill.
     expect(down.gaps.map((g) => g.symbol).sort()).toEqual([...p.o.symbols].sort());
@@ -127,6 +147,7 @@ describe('collector SIGKILL under a standalone supervisor', () => {
     expect(durable).toEqual([down]);
     console.log(
       `[datapath kill] detection ${detectionMs} ms after the SIGKILL (logged +${timeOf(logged!) - killAt} ms), ` +
+        `beat intervals ${Math.min(...intervals)}..${Math.max(...intervals)} ms, ` +
         `${down.gaps.length} gaps, ledger statuses ${rows.map((r) => r.status).join(',')}`,
     );
     await p.stop();

@@ -42,6 +42,8 @@ export async function until<T>(
  * nothing it acknowledged. `appendfsync always` because with everysec Redis may postpone the write
  * of the AOF buffer by up to 2 s while an fsync is in progress, which would make a kill lose data.
  */
+const AOF_ALWAYS = ['--appendonly', 'yes', '--appendfsync', 'always'];
+
 export async function startDurableRedis(): Promise<ServerHandle> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tg-redis-aof-'));
@@ -49,15 +51,13 @@ export async function startDurableRedis(): Promise<ServerHandle> {
   const start = async () => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir].concat([
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-      ]),
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...AOF_ALWAYS],
       { stdio: 'ignore' },
     );
-    await waitForPort(port);
+    await waitForPort(port).catch(async (e: unknown) => {
+      await kill();
+      throw e;
+    });
   };
   const kill = async () => {
     const c = child;
@@ -97,6 +97,9 @@ export async function startDurablePostgres(): Promise<ServerHandle> {
     } finally {
       await c.end().catch(() => {});
     }
+  }).catch(async (e: unknown) => {
+    await server.destroy(); // nobody else holds the handle yet
+    throw e;
   });
   return server;
 }

@@ -20,6 +20,7 @@ import {
   type ChaosWorld,
   type Comparison,
 } from './recoveryHarness.ts';
+import type { LogLine } from './processes.ts';
 
 const DOWN_MS = 60_000;
 const RECOVERY_START_BOUND_MS = 1000;
@@ -44,6 +45,8 @@ describe.skipIf(tooShort !== undefined)('collector SIGKILLed for 60 s', () => {
         rateLimitPerSec: 20,
         // The three busiest symbols: every minute has trades.
         collectors: [{ name: 'kis-1', symbols: 3 }],
+        // The product's defaults: a loaded machine must not make a late beat look like a death.
+        heartbeat: { intervalMs: 1000, timeoutMs: 5000 },
       });
       const w = world;
       const symbols = w.emu.symbols.slice(0, 3);
@@ -74,7 +77,13 @@ describe.skipIf(tooShort !== undefined)('collector SIGKILLed for 60 s', () => {
 
       const killedAt = Date.now();
       await collector.kill('SIGKILL');
-      const down = (await supervisor.waitFor(isEvent('COLLECTOR_DOWN'), 15_000)).event as CollectorDownEvent;
+      // This crash's detection (a beat late under load may have been taken for one before).
+      const down = (
+        await supervisor.waitFor(
+          (l) => isEvent('COLLECTOR_DOWN')(l) && (l.event as CollectorDownEvent).detectedAt >= killedAt,
+          15_000,
+        )
+      ).event as CollectorDownEvent;
       expect(down.gaps.map((g) => g.symbol).sort()).toEqual([...symbols].sort());
       // Recovery start: the worker's first back-fill request of each gap, against detection.
       const starts = await until('a request for every gap', async () => {
@@ -86,7 +95,10 @@ describe.skipIf(tooShort !== undefined)('collector SIGKILLed for 60 s', () => {
       await sleep(Math.max(0, killedAt + DOWN_MS - Date.now()));
       w.start('collector-2', ['collector', '--name', 'kis-1']);
       const restartedAt = Date.now();
-      const up = (await supervisor.waitFor(isEvent('COLLECTOR_UP'), 40_000)).event as CollectorUpEvent;
+      const closes = (l: LogLine) =>
+        isEvent('COLLECTOR_UP')(l) &&
+        (l.event as CollectorUpEvent).closed.some((c) => c.gapId === down.gaps[0].gapId);
+      const up = (await supervisor.waitFor(closes, 40_000)).event as CollectorUpEvent;
       expect(up.closed.map((c) => c.gapId).sort()).toEqual(down.gaps.map((g) => g.gapId).sort());
       // The end's boundary minute completes up to a minute after the collector is back.
       await until(

@@ -34,6 +34,8 @@ export interface WorldOptions {
   volumes?: Record<string, number>;
   /** Extra YAML inside `tuning: { ... }`. */
   tuning?: string;
+  /** Heartbeat interval and detector ceiling; default 500 / 2500 ms. */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
 }
 
 export interface ChaosWorld {
@@ -68,6 +70,7 @@ export async function createChaosWorld(o: WorldOptions): Promise<ChaosWorld> {
     const codes = typeof c.symbols === 'number' ? emu.symbols.slice(0, c.symbols) : c.symbols;
     return `  - { name: ${c.name}, broker: kis, symbols: [${codes.map(quote).join(', ')}] }`;
   });
+  const beat = o.heartbeat ?? { intervalMs: 500, timeoutMs: 2500 };
   const volumes = Object.entries(o.volumes ?? {}).map(([s, v]) => `${quote(s)}: ${v}`);
   writeFileSync(
     configFile,
@@ -80,7 +83,7 @@ export async function createChaosWorld(o: WorldOptions): Promise<ChaosWorld> {
       volumes.length > 0 ? `symbols: { ${volumes.join(', ')} }` : '',
       `spoolDir: ${join(dir, 'spool')}`,
       'marketOpen: always',
-      `tuning: { heartbeatIntervalMs: 500, heartbeatTimeoutMs: 2500${o.tuning ? `, ${o.tuning}` : ''} }`,
+      `tuning: { heartbeatIntervalMs: ${beat.intervalMs}, heartbeatTimeoutMs: ${beat.timeoutMs}${o.tuning ? `, ${o.tuning}` : ''} }`,
       '',
     ].join('\n'),
   );
