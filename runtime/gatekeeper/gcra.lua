@@ -7,9 +7,15 @@
 -- ARGV[2]  ratePerSec (> 0)
 -- ARGV[3]  burst (>= 1; 1 = strictly spaced)
 -- ARGV[4]  cost (acquire) or tokens (charge), >= 0
+-- ARGV[5]  acquire only, optional: count of requests of `cost` each decided in order in this one
+--          call (default 1): concurrent callers of one key share a round trip, with the same result
+--          as `count` acquires at the same instant
 --
--- Returns { granted (1|0), waitUs, remaining, nowUs }: all integers, times in microseconds (Redis
--- would truncate fractional Lua numbers anyway). waitUs is rounded up, so waiting it is enough.
+-- Returns { granted, waitUs, remaining, nowUs }: all integers, times in microseconds (Redis would
+-- truncate fractional Lua numbers anyway). granted is how many of the `count` requests were granted
+-- (the first ones; 1|0 for a single request). waitUs is for the first request not granted (0 when
+-- all were), rounded up, so waiting it is enough (the wait for the next token, the same for all the
+-- refused ones of the call).
 -- A charge returns { 1, 0, 0, nowUs }.
 --
 -- State: the key holds the theoretical arrival time (TAT) in integer microseconds, rounded up (never
@@ -45,11 +51,29 @@ if ARGV[1] ~= 'acquire' then
   return redis.error_reply('ERR gcra: mode must be acquire or charge')
 end
 
--- gcraDecide: allowAt = max(tat, now) + interval * cost - interval - tolerance, relative to now.
-local wait = ahead + interval * (cost - 1) - interval * (burst - 1)
-if wait > 0 then
-  return { 0, math.ceil(wait), 0, now }
+local count = tonumber(ARGV[5] or '1')
+if not count or count < 1 then
+  return redis.error_reply('ERR gcra: bad count')
 end
-local newTat = math.ceil(now + ahead + interval * cost)
-redis.call('SET', KEYS[1], newTat, 'PX', math.ceil((newTat - now) / 1000) + 1)
-return { 1, 0, math.floor(-wait / interval + 1e-9), now }
+
+-- gcraDecide: allowAt = max(tat, now) + interval * cost - interval - tolerance, relative to now.
+-- Each grant moves the TAT exactly as a separate call at the same instant would (rounded up).
+local granted = 0
+local newTat = 0
+local wait = 0
+local remaining = 0
+while granted < count do
+  wait = ahead + interval * (cost - 1) - interval * (burst - 1)
+  if wait > 0 then break end
+  remaining = math.floor(-wait / interval + 1e-9)
+  newTat = math.ceil(now + ahead + interval * cost)
+  ahead = newTat - now
+  granted = granted + 1
+end
+if granted > 0 then
+  redis.call('SET', KEYS[1], newTat, 'PX', math.ceil((newTat - now) / 1000) + 1)
+end
+if granted == count then
+  return { granted, 0, remaining, now }
+end
+return { granted, math.ceil(wait), 0, now }

@@ -1,5 +1,6 @@
 // RateLimitStore on redis-gatekeeper: each acquire or charge is one EVALSHA of gcra.lua (the GCRA
 // of machines/gcra.ts, on the server's clock), through a fail-fast connection (connection.ts).
+// Acquires of one bucket that arrive while a call for it is in flight share the next call.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -38,8 +39,16 @@ export interface RateLimitStoreOnClientOptions {
 
 /** { granted 1|0, waitUs, remaining, nowUs } (gcra.lua). */
 type GcraReply = [number, number, number, number];
-/** EVALSHA arguments: sha, numkeys, key, mode, rate, burst, amount. */
-type GcraArgs = [string, 1, string, 'acquire' | 'charge', number, number, number];
+/** EVALSHA arguments: sha, numkeys, key, mode, rate, burst, amount[, count]. */
+type GcraArgs =
+  | [string, 1, string, 'acquire' | 'charge', number, number, number]
+  | [string, 1, string, 'acquire', number, number, number, number];
+
+/** Acquires of one bucket (key, limit and cost alike) waiting for the call in flight to end. */
+interface AcquireGroup {
+  args: [string, 1, string, 'acquire', number, number, number];
+  waiting: { resolve: (r: ServerAcquireResult) => void; reject: (e: unknown) => void }[];
+}
 
 /** A coded error for a limit the script would refuse, else undefined (checked before any I/O). */
 function badLimit(limit: BucketLimit, amount: number): TgError | undefined {
@@ -62,6 +71,18 @@ function toResult(reply: GcraReply): ServerAcquireResult {
     remaining: Number(reply[2]),
     at: Number(reply[3]) / 1000,
   };
+}
+
+/**
+ * The i-th answer of a shared call: the first `granted` requests were granted; every refused one
+ * gets the wait for the next token, as separate calls at that instant would.
+ */
+function shareOf(reply: GcraReply, i: number): ServerAcquireResult {
+  const granted = Number(reply[0]);
+  const at = Number(reply[3]) / 1000;
+  if (i < granted)
+    return { granted: true, waitMs: 0, remaining: i === granted - 1 ? Number(reply[2]) : 0, at };
+  return { granted: false, waitMs: Number(reply[1]) / 1000, remaining: 0, at };
 }
 
 const ignore = () => undefined;
@@ -87,14 +108,15 @@ export function redisRateLimitStoreOn(
    * ioredis' own: this is the hot path the bench measures.
    */
   let loading: Promise<unknown> | undefined;
+  const evalsha = redis.evalsha.bind(redis) as (...args: GcraArgs) => Promise<GcraReply>;
   function send<T>(op: string, args: GcraArgs, map: (reply: GcraReply) => T): Promise<T> {
     const fail = (e: unknown): never => {
       throw toTgError(e, op);
     };
-    return (redis.evalsha(...args) as Promise<GcraReply>).then(map, (e: unknown) => {
+    return evalsha(...args).then(map, (e: unknown) => {
       if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) fail(e);
       loading ??= redis.script('LOAD', GCRA_LUA).finally(() => (loading = undefined));
-      return loading.then(() => redis.evalsha(...args) as Promise<GcraReply>).then(map, fail);
+      return loading.then(() => evalsha(...args)).then(map, fail);
     });
   }
   function run<T>(op: string, args: GcraArgs, map: (reply: GcraReply) => T): Promise<T> {
@@ -102,15 +124,53 @@ export function redisRateLimitStoreOn(
     return wait ? wait.then(() => send(op, args, map)) : send(op, args, map);
   }
 
+  /**
+   * Single flight per bucket: an acquire with no call of its bucket in flight goes at once (so a lone
+   * caller pays exactly one round trip); those that arrive meanwhile are decided together, in arrival
+   * order, by the next call. The script decides each as a separate call at that instant would.
+   */
+  const groups = new Map<string, AcquireGroup>();
+  function flush(id: string, group: AcquireGroup): void {
+    const batch = group.waiting;
+    if (batch.length === 0) {
+      groups.delete(id);
+      return;
+    }
+    group.waiting = [];
+    const args: GcraArgs = batch.length === 1 ? group.args : [...group.args, batch.length];
+    run('acquire', args, (reply) => reply).then(
+      (reply) => {
+        batch.forEach((w, i) => w.resolve(shareOf(reply, i)));
+        flush(id, group);
+      },
+      (e: unknown) => {
+        for (const w of batch) w.reject(e);
+        flush(id, group);
+      },
+    );
+  }
+
   return {
     acquire(key, limit, cost = 1) {
       const bad = badLimit(limit, cost);
       if (bad) return Promise.reject(bad);
-      return run(
-        'acquire',
-        [GCRA_SHA, 1, prefix + key, 'acquire', limit.ratePerSec, limit.burst, cost],
-        toResult,
-      );
+      const id = `${limit.ratePerSec}|${limit.burst}|${cost}|${key}`;
+      let group = groups.get(id);
+      if (group) {
+        return new Promise<ServerAcquireResult>((resolve, reject) =>
+          group!.waiting.push({ resolve, reject }),
+        );
+      }
+      group = {
+        args: [GCRA_SHA, 1, prefix + key, 'acquire', limit.ratePerSec, limit.burst, cost],
+        waiting: [],
+      };
+      groups.set(id, group);
+      const g = group;
+      const done = () => flush(id, g);
+      const first = run('acquire', g.args, toResult);
+      first.then(done, done);
+      return first;
     },
     charge(key, limit, tokens) {
       const bad = badLimit(limit, tokens);

@@ -64,6 +64,23 @@ export function rateLimitStoreContract(
       expect(results).toEqual([true, true, true, false]);
     });
 
+    it('decides concurrent acquires one by one in call order, as separate calls would be', async () => {
+      const limit = { ratePerSec: 10, burst: 3 };
+      const results = await Promise.all(Array.from({ length: 8 }, () => h.port.acquire('kis:C', limit)));
+      expect(results.map((r) => r.granted)).toEqual([true, true, true, false, false, false, false, false]);
+      const waits = results.filter((r) => !r.granted).map((r) => r.waitMs);
+      for (const w of waits) {
+        expect(w).toBeGreaterThan(0);
+        expect(w).toBeLessThanOrEqual(100);
+      }
+      if (options.virtualTime) for (const w of waits) expect(w).toBeCloseTo(100, 6);
+      expect(new Set(waits).size).toBe(1); // the wait for the next token, whoever asks
+      // The concurrent grants spent the bucket like separate ones: the next comes one interval later.
+      await h.advance(waits[0] + (options.virtualTime ? 0 : 5));
+      const next = await Promise.all([h.port.acquire('kis:C', limit), h.port.acquire('kis:C', limit)]);
+      expect(next.map((r) => r.granted)).toEqual([true, false]);
+    });
+
     it('makes charged tokens delay the next grant by their cost', async () => {
       const limit = { ratePerSec: 10, burst: 1 };
       await h.port.charge('kis:A', limit, 5);

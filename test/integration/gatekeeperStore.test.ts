@@ -9,6 +9,8 @@ import { isTgError } from '../../machines/errors.ts';
 import { gcraCharge, gcraDecide } from '../../machines/gcra.ts';
 import {
   createRedisRateLimitStore,
+  gatekeeperRedisOptions,
+  redisRateLimitStoreOn,
   type RedisRateLimitStore,
   type ServerAcquireResult,
 } from '../../runtime/gatekeeper/index.ts';
@@ -137,6 +139,30 @@ describe('redis RateLimitStore on the shared server', () => {
     grants.sort((a, b) => a - b);
     expect(maxInAnySecond(grants)).toBeLessThanOrEqual(50);
     expect(grants.length).toBeGreaterThanOrEqual(75); // the rate is used (110 at most), not just capped
+  });
+
+  it('decides acquires that arrive while a call of their bucket is in flight in one shared call', async () => {
+    const client = new Redis(url(), gatekeeperRedisOptions({ commandTimeoutMs: 1000, name: 'share' }));
+    let calls = 0;
+    const evalsha = client.evalsha.bind(client);
+    client.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      calls++;
+      return evalsha(...args);
+    }) as typeof client.evalsha;
+    const s = redisRateLimitStoreOn(client, { prefix: newPrefix(), ownsClient: true });
+    stores.push(s);
+    const limit = { ratePerSec: 10, burst: 40 };
+    const results = await Promise.all(Array.from({ length: 64 }, () => s.acquire('tg:rl:kis:share', limit)));
+    // The first goes alone, the 63 behind it share the next call; each is decided in order.
+    expect(calls).toBe(2);
+    expect(results.map((r) => r.granted)).toEqual(Array.from({ length: 64 }, (_, i) => i < 40));
+    expect(results[1].at).toBe(results[63].at);
+    // A different bucket (another limit) is never held up by this one's call.
+    const other = { ratePerSec: 5, burst: 1 };
+    const [a, b] = await Promise.all([s.acquire('tg:rl:kis:share', limit), s.acquire('tg:rl:kis:x', other)]);
+    expect(calls).toBe(4);
+    expect(b.granted).toBe(true);
+    expect(a.granted).toBe(false);
   });
 
   it('lets a burst through back to back but still caps any second at rate + burst - 1', async () => {
