@@ -5,7 +5,7 @@ import { minuteOf } from '../machines/marketHours.ts';
 import type { Gap, GapRef, TgEvent } from '../machines/types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DurableEntry, EventBus } from '../ports/eventBus.ts';
-import type { Store } from '../ports/store.ts';
+import type { GapClose, Store } from '../ports/store.ts';
 import { storeError } from './backfill.ts';
 
 export const RECOVERY_GROUP = 'recovery-worker';
@@ -96,16 +96,22 @@ export class GapIntake {
     try {
       switch (event.type) {
         case 'COLLECTOR_DOWN':
-          for (const ref of event.gaps) await this.open(this.fromRef(ref, event.collector), fx);
+          await this.open(
+            event.gaps.map((ref) => this.fromRef(ref, event.collector)),
+            fx,
+          );
           break;
         case 'GAP_OPENED':
-          await this.open(this.normalise(event.gap), fx);
+          await this.open([this.normalise(event.gap)], fx);
           break;
         case 'COLLECTOR_UP':
-          for (const c of event.closed) complete = (await this.close(c.gapId, c.end, fx)) && complete;
+          complete = await this.close(
+            event.closed.map((c) => ({ id: c.gapId, end: c.end })),
+            fx,
+          );
           break;
         case 'GAP_CLOSED':
-          complete = await this.close(event.gapId, event.end, fx);
+          complete = await this.close([{ id: event.gapId, end: event.end }], fx);
           break;
         case 'GATEKEEPER_MODE':
           fx.mode = event.mode;
@@ -122,19 +128,27 @@ export class GapIntake {
     return fx;
   }
 
-  private async open(gap: Gap, fx: IntakeEffects): Promise<void> {
-    await this.d.store.openGap(gap);
-    const stored = await this.d.store.getGap(gap.id);
-    if (stored) fx.gaps.push(stored);
+  /**
+   * All of an event's gaps in one store call: a round trip per gap put seconds between a 500-symbol
+   * outage and its first back-fill request (recovery must start within 1 s of detection).
+   */
+  private async open(gaps: Gap[], fx: IntakeEffects): Promise<void> {
+    if (gaps.length === 0) return;
+    fx.gaps.push(...(await this.d.store.openGaps(gaps)));
   }
 
-  private async close(id: string, end: number, fx: IntakeEffects): Promise<boolean> {
-    await this.d.store.closeGap(id, end);
-    const stored = await this.d.store.getGap(id);
-    if (!stored) return false;
-    // The first close wins in the ledger; report the end it kept.
-    if (stored.end !== null) fx.closed.push({ id, end: stored.end });
-    return true;
+  /** All of an event's closes in one store call; false when a gap is not in the ledger yet. */
+  private async close(closes: GapClose[], fx: IntakeEffects): Promise<boolean> {
+    if (closes.length === 0) return true;
+    const stored = new Map((await this.d.store.closeGaps(closes)).map((g) => [g.id, g]));
+    let complete = true;
+    for (const { id } of closes) {
+      const gap = stored.get(id);
+      if (!gap) complete = false;
+      // The first close wins in the ledger; report the end it kept.
+      else if (gap.end !== null) fx.closed.push({ id, end: gap.end });
+    }
+    return complete;
   }
 
   private fromRef(ref: GapRef, collector: string): Gap {

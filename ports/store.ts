@@ -12,6 +12,12 @@ export interface WriteResult {
   duplicates: number;
 }
 
+/** One close of a batch: the gap's id and the end to record. */
+export interface GapClose {
+  id: string;
+  end: number;
+}
+
 export interface Store {
   migrate(): Promise<void>;
   /** Idempotent: re-writing the same ticks (same symbol, day, cumVolume) inserts nothing. */
@@ -26,7 +32,20 @@ export interface Store {
   // gap ledger
   /** Insert a gap unless one with the same id exists (idempotent). */
   openGap(gap: Gap): Promise<void>;
+  /**
+   * `openGap` for many gaps in one call (a constant number of round trips, whatever their number):
+   * each is inserted unless its id exists, an existing row is left as it is (the first of repeated
+   * ids in one batch wins). Returns the rows as stored, one per input gap, in input order.
+   */
+  openGaps(gaps: Gap[]): Promise<Gap[]>;
+  /** Set `end` unless the gap already has one (the first close wins); unknown ids match nothing. */
   closeGap(id: string, end: number): Promise<void>;
+  /**
+   * `closeGap` for many gaps in one call (the first close wins, also among repeated ids of one
+   * batch). Returns the stored rows of the ids that exist, one per input close, in input order;
+   * closes of unknown ids are left out.
+   */
+  closeGaps(closes: GapClose[]): Promise<Gap[]>;
   updateGap(
     id: string,
     patch: Partial<Pick<Gap, 'status' | 'recoveredUntil' | 'attempts' | 'reason' | 'priority'>>,

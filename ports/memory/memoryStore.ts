@@ -3,7 +3,7 @@
 import type { Bar, BarSource, Gap, GapStatus, TickBatch } from '../../machines/types.ts';
 import { MINUTE_MS } from '../../machines/marketHours.ts';
 import type { Clock } from '../clock.ts';
-import type { Store, StoredBar, WriteResult } from '../store.ts';
+import type { GapClose, Store, StoredBar, WriteResult } from '../store.ts';
 import { applyTick, BarTable, newTickCell, type BarCell } from './barTable.ts';
 import { throughGate, type DependencyGate, type MemoryAdapterOptions } from './dependencyGate.ts';
 import { GapLedger, type GapPatch } from './gapLedger.ts';
@@ -76,8 +76,25 @@ export class MemoryStore implements Store {
     });
   }
 
+  /** One gated call for the whole batch, like the adapter's constant round trips. */
+  openGaps(gaps: Gap[]): Promise<Gap[]> {
+    return throughGate(this.gate, 'store.openGaps', () =>
+      gaps.map((gap) => {
+        this.ledger.open(gap);
+        return this.ledger.get(gap.id)!;
+      }),
+    );
+  }
+
   closeGap(id: string, end: number): Promise<void> {
     return throughGate(this.gate, 'store.closeGap', () => this.ledger.close(id, end));
+  }
+
+  closeGaps(closes: GapClose[]): Promise<Gap[]> {
+    return throughGate(this.gate, 'store.closeGaps', () => {
+      for (const c of closes) this.ledger.close(c.id, c.end);
+      return closes.flatMap((c) => this.ledger.get(c.id) ?? []);
+    });
   }
 
   updateGap(id: string, patch: GapPatch): Promise<void> {

@@ -1,7 +1,10 @@
 // The gap ledger in PostgreSQL: open is idempotent by id, the first close wins, updates of unknown ids
-// match nothing, lists come sorted by id (byte order, like the memory ledger's string sort).
+// match nothing, lists come sorted by id (byte order, like the memory ledger's string sort). Batch
+// open/close take a constant number of statements whatever their size (recovery must start in 1 s).
+import type pg from 'pg';
+import { TgError } from '../../machines/errors.ts';
 import type { Gap, GapStatus } from '../../machines/types.ts';
-import type { Store } from '../../ports/store.ts';
+import type { GapClose, Store } from '../../ports/store.ts';
 import type { PgPool } from './pool.ts';
 import { msFromTs, tsFromMs } from './sql.ts';
 
@@ -62,12 +65,76 @@ export class GapStore {
     );
   }
 
+  /**
+   * `open` for a batch on one connection in two statements, whatever its size: one INSERT from
+   * column arrays (`ON CONFLICT (id) DO NOTHING`), then one SELECT of the ids. The SELECT is its own
+   * statement so that it sees a row another worker inserted while ours waited on the conflict; a
+   * CTE's outer SELECT would still read the snapshot from before. One INSERT means a row the table
+   * refuses fails the whole batch.
+   */
+  async openMany(gaps: Gap[]): Promise<Gap[]> {
+    const fresh = firstPerId(gaps);
+    return this.pool.withClient('store.openGaps', async (client) => {
+      await client.query(
+        `INSERT INTO ${this.table} (id, collector, symbol, start, "end", status, priority, recovered_until, attempts, reason)
+         SELECT g.id, g.collector, g.symbol, ${tsFromMs('g.start')}, ${tsFromMs('g."end"')}, g.status, g.priority,
+                ${tsFromMs('g.recovered_until')}, g.attempts, g.reason
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::float8[],
+                     $8::float8[], $9::int4[], $10::text[])
+           AS g(id, collector, symbol, start, "end", status, priority, recovered_until, attempts, reason)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          fresh.map((g) => g.id),
+          fresh.map((g) => g.collector),
+          fresh.map((g) => g.symbol),
+          fresh.map((g) => g.start),
+          fresh.map((g) => g.end),
+          fresh.map((g) => g.status),
+          fresh.map((g) => g.priority),
+          fresh.map((g) => g.recoveredUntil),
+          fresh.map((g) => g.attempts),
+          fresh.map((g) => g.reason),
+        ],
+      );
+      const stored = await this.rowsById(client, fresh);
+      return gaps.map((g) => {
+        const row = stored.get(g.id);
+        // Rows are never deleted, so a gap just inserted or found on conflict must be there.
+        if (!row)
+          throw new TgError(
+            'TG_ERR_STORE',
+            `store.openGaps: gap ${g.id} is missing right after its insert; were ledger rows deleted by hand?`,
+          );
+        return row;
+      });
+    });
+  }
+
   async close(id: string, end: number): Promise<void> {
     await this.pool.query(
       'store.closeGap',
       `UPDATE ${this.table} SET "end" = ${tsFromMs('$2')} WHERE id = $1 AND "end" IS NULL`,
       [id, end],
     );
+  }
+
+  /**
+   * `close` for a batch: one UPDATE joined to the (id, end) arrays (`WHERE "end" IS NULL`, so the
+   * first close wins), then one SELECT, on one connection. Repeated ids are cut to their first close
+   * here: an UPDATE joined to several source rows would apply an unpredictable one of them.
+   */
+  async closeMany(closes: GapClose[]): Promise<Gap[]> {
+    const first = firstPerId(closes);
+    return this.pool.withClient('store.closeGaps', async (client) => {
+      await client.query(
+        `UPDATE ${this.table} AS g SET "end" = ${tsFromMs('c."end"')}
+         FROM unnest($1::text[], $2::float8[]) AS c(id, "end")
+         WHERE g.id = c.id AND g."end" IS NULL`,
+        [first.map((c) => c.id), first.map((c) => c.end)],
+      );
+      const stored = await this.rowsById(client, first);
+      return closes.flatMap((c) => stored.get(c.id) ?? []);
+    });
   }
 
   async update(id: string, patch: GapPatch): Promise<void> {
@@ -98,6 +165,13 @@ export class GapStore {
     return rows.length > 0 ? toGap(rows[0]) : undefined;
   }
 
+  private async rowsById(client: pg.PoolClient, items: { id: string }[]): Promise<Map<string, Gap>> {
+    const { rows } = await client.query<GapRow>(`${this.select} WHERE id = ANY($1::text[])`, [
+      items.map((i) => i.id),
+    ]);
+    return new Map(rows.map((r) => [r.id, toGap(r)]));
+  }
+
   async list(statuses?: GapStatus[]): Promise<Gap[]> {
     const rows = statuses
       ? await this.pool.query<GapRow>(
@@ -108,6 +182,16 @@ export class GapStore {
       : await this.pool.query<GapRow>('store.listGaps', `${this.select} ORDER BY id`);
     return rows.map(toGap);
   }
+}
+
+/** The first item of each id, in input order (a batch applies an id once, like its first single call). */
+function firstPerId<T extends { id: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    if (seen.has(i.id)) return false;
+    seen.add(i.id);
+    return true;
+  });
 }
 
 function toGap(r: GapRow): Gap {

@@ -1,7 +1,7 @@
 // The Store port on PostgreSQL (TimescaleDB when the extension exists): ticks via COPY + idempotent
 // insert, bars_1m, the gap ledger and symbol volumes, each in its own module over one pool.
 import type { Bar, BarSource, Gap, GapStatus, TickBatch } from '../../machines/types.ts';
-import type { Store, StoredBar, WriteResult } from '../../ports/store.ts';
+import type { GapClose, Store, StoredBar, WriteResult } from '../../ports/store.ts';
 import type { Logger } from '../log.ts';
 import { BarStore } from './bars.ts';
 import type { CopyFormat } from './copyRows.ts';
@@ -84,8 +84,16 @@ export class PostgresStore implements PgStore {
     return this.gapStore.open(gap);
   }
 
+  openGaps(gaps: Gap[]): Promise<Gap[]> {
+    return this.gapStore.openMany(gaps);
+  }
+
   closeGap(id: string, end: number): Promise<void> {
     return this.gapStore.close(id, end);
+  }
+
+  closeGaps(closes: GapClose[]): Promise<Gap[]> {
+    return this.gapStore.closeMany(closes);
   }
 
   updateGap(

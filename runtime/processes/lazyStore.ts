@@ -2,7 +2,7 @@
 // so a process can start while PostgreSQL is down: its component then runs degraded and heartbeats
 // instead of crash-looping, and the first call after the database returns connects it.
 import type { Bar, BarSource, Gap, GapStatus, TickBatch } from '../../machines/types.ts';
-import type { Store, StoredBar, WriteResult } from '../../ports/store.ts';
+import type { GapClose, Store, StoredBar, WriteResult } from '../../ports/store.ts';
 
 /** What the lazy store needs of the PostgreSQL adapter (runtime/postgres PgStore). */
 export interface ClosableStore extends Store {
@@ -73,8 +73,14 @@ export class LazyStore implements Store {
   async openGap(gap: Gap): Promise<void> {
     return (await this.ready()).openGap(gap);
   }
+  async openGaps(gaps: Gap[]): Promise<Gap[]> {
+    return (await this.ready()).openGaps(gaps);
+  }
   async closeGap(id: string, end: number): Promise<void> {
     return (await this.ready()).closeGap(id, end);
+  }
+  async closeGaps(closes: GapClose[]): Promise<Gap[]> {
+    return (await this.ready()).closeGaps(closes);
   }
   async updateGap(
     id: string,

@@ -1,11 +1,13 @@
 // Store contract: idempotent tick writes keyed by (symbol, day, cumVolume), order-independent bars
-// from ticks, back-fill bars that replace tick bars and are never overwritten by ticks, gap ledger.
+// from ticks, back-fill bars that replace tick bars and are never overwritten by ticks, gap ledger
+// (its batch calls in gapBatch.contract.ts).
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kstTime, MINUTE_MS } from '../../machines/marketHours.ts';
 import type { Bar, Gap } from '../../machines/types.ts';
 import type { Store, StoredBar } from '../../ports/store.ts';
 import { faultsContract } from './faults.contract.ts';
+import { gapBatchContract } from './gapBatch.contract.ts';
 import type { ContractOptions, Harness, MakeHarness } from './harness.ts';
 import { referenceBars, tape, toBatches, type Trade } from './ticks.ts';
 
@@ -259,6 +261,8 @@ export function storeContract(name: string, make: MakeHarness<Store>, options: C
     });
   });
 
+  gapBatchContract(name, make, options);
+
   faultsContract(
     `${name}: Store`,
     make,
@@ -269,7 +273,9 @@ export function storeContract(name: string, make: MakeHarness<Store>, options: C
         bars: () => s.bars('S', M0, M1),
         missingMinutes: () => s.missingMinutes('S', M0, M1),
         openGap: () => s.openGap(gap('gap:S:1')),
+        openGaps: () => s.openGaps([gap('gap:S:1'), gap('gap:S:2')]),
         closeGap: () => s.closeGap('gap:S:1', M1),
+        closeGaps: () => s.closeGaps([{ id: 'gap:S:1', end: M1 }]),
         updateGap: () => s.updateGap('gap:S:1', { attempts: 1 }),
         getGap: () => s.getGap('gap:S:1'),
         listGaps: () => s.listGaps(),
