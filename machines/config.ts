@@ -13,6 +13,7 @@ import {
   num,
   section,
   session,
+  transitAllowance,
 } from './configFields.ts';
 
 export type ComponentKind = 'process' | 'infrastructure';
@@ -57,6 +58,12 @@ export interface TgConfig {
     slowCallMs: number;
     probeIntervalMs: number;
     limits: Record<string, { ratePerSec: number; burst: number }>;
+    /**
+     * Live only: grants are spaced so that `limit + 1` of them span 1000 ms plus this, because the
+     * broker counts arrivals and a granted request can arrive late (runtime/gatekeeper/
+     * transitAllowance.ts; live default 100 ms). The simulator's broker counts at the grant: unset.
+     */
+    transitAllowanceMs?: number;
   };
   recovery: { agingMs: number; concurrency: number; boundaryMinutes: number };
   /** Exchange session hours for stall detection; `always: true` for `--market-open always`. */
@@ -163,7 +170,7 @@ export function validateConfig(input: unknown, base: TgConfig = defaultConfig())
   const r = section(input, 'restart');
   checkKeys(r, ['maxRestarts', 'windowMs', 'backoffBaseMs', 'backoffMaxMs', 'jitter'], 'restart');
   const g = section(input, 'gatekeeper');
-  checkKeys(g, ['safety', 'slowCallMs', 'probeIntervalMs', 'limits'], 'gatekeeper');
+  checkKeys(g, ['safety', 'slowCallMs', 'probeIntervalMs', 'limits', 'transitAllowanceMs'], 'gatekeeper');
   const rc = section(input, 'recovery');
   checkKeys(rc, ['agingMs', 'concurrency', 'boundaryMinutes'], 'recovery');
 
@@ -237,6 +244,7 @@ export function validateConfig(input: unknown, base: TgConfig = defaultConfig())
         POSITIVE_MS,
       ),
       limits: limits(g.limits, base.gatekeeper.limits),
+      ...transitAllowance(g, base.gatekeeper.transitAllowanceMs),
     },
     recovery: {
       agingMs: num(rc, 'agingMs', base.recovery.agingMs, 'recovery.agingMs', POSITIVE_MS),

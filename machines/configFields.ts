@@ -145,6 +145,18 @@ export function limits(
   return out;
 }
 
+/** `gatekeeper.transitAllowanceMs` when given (or inherited), as a spread: absent stays absent. */
+export function transitAllowance(g: Obj, fallback: number | undefined): { transitAllowanceMs?: number } {
+  if (g.transitAllowanceMs === undefined && fallback === undefined) return {};
+  return {
+    transitAllowanceMs: num(g, 'transitAllowanceMs', fallback ?? 0, 'gatekeeper.transitAllowanceMs', {
+      min: 0,
+      inclusive: true,
+      example: 'milliseconds of grant-to-arrival jitter to allow for, e.g. 100 (0 = exact spacing)',
+    }),
+  };
+}
+
 export function session(v: unknown, fallback: SessionHours): SessionHours {
   if (v === undefined) return { ...fallback };
   if (!isObj(v))

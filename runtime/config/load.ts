@@ -11,6 +11,7 @@ import { explicitRate, readBrokers, readCollectors, readSymbolVolumes } from './
 import { Reader, isRecord, pick } from './readers.ts';
 import { ConfigSource, originText, type Origin } from './source.ts';
 import { BROKERS, ENV, type CollectorSettings, type LiveConfig } from './types.ts';
+import { LIVE_TRANSIT_ALLOWANCE_MS } from '../gatekeeper/transitAllowance.ts';
 
 export interface LoadOptions {
   /** The YAML file; default env TG_CONFIG; none = environment only. */
@@ -194,6 +195,8 @@ function readTuning(r: Reader, env: Record<string, string | undefined>, extras: 
     const tuning = withCollectors(validateConfig(input), extras.collectors);
     // A live process needs seconds to load and connect before its first beat (the simulator none).
     tuning.startTimeoutMs ??= Math.max(LIVE_START_TIMEOUT_MS, tuning.heartbeatTimeoutMs);
+    // A live request can reach the broker later than its grant (the simulator's cannot).
+    tuning.gatekeeper.transitAllowanceMs ??= LIVE_TRANSIT_ALLOWANCE_MS;
     return tuning;
   } catch (e) {
     if (!(e instanceof TgError)) throw e;

@@ -8,14 +8,14 @@ import type { BrokerName } from '../../machines/types.ts';
 import { createBrokerPorts, type BrokerPorts } from '../brokers/index.ts';
 import { realClock } from '../clock.ts';
 import { requireBroker, requireUrl, type CollectorSettings, type LiveConfig } from '../config/index.ts';
-import { createRedisRateLimitStore, LIVE_TRANSIT_ALLOWANCE_MS } from '../gatekeeper/index.ts';
+import { createRedisRateLimitStore } from '../gatekeeper/index.ts';
 import type { Logger } from '../log.ts';
 import { createPgStore } from '../postgres/index.ts';
 import { LazyStore } from './lazyStore.ts';
 
 /**
  * The gatekeeper's bucket keys already start with tg:rl:, so only a non-default prefix is added.
- * Grants are spaced for transit jitter: the broker counts arrivals, not grants.
+ * Grants are spaced for transit jitter (gatekeeper.transitAllowanceMs): the broker counts arrivals.
  */
 export function openRateLimitStore(config: LiveConfig, name: string, log?: Logger) {
   return createRedisRateLimitStore({
@@ -24,7 +24,7 @@ export function openRateLimitStore(config: LiveConfig, name: string, log?: Logge
     commandTimeoutMs: config.tuning.gatekeeper.slowCallMs,
     name,
     log: log?.child({ part: 'redis-gatekeeper' }),
-    transitAllowanceMs: LIVE_TRANSIT_ALLOWANCE_MS,
+    transitAllowanceMs: config.tuning.gatekeeper.transitAllowanceMs,
   });
 }
 
