@@ -1,16 +1,8 @@
-// KRX price grid (tick sizes in force since 2023-01-25, KOSPI and KOSDAQ alike) and the daily
-// price limits (+-30 % of the previous close), so simulated prices are prices the exchange allows.
+// KRX price grid (the tick table of machines/krxTickSize.ts) and the daily price limits (+-30 % of
+// the previous close, snapped onto the grid), so simulated prices are prices the exchange allows.
+import { krxTickSize as tickSize } from '../../machines/krxTickSize.ts';
 
-/** Tick size for a price level. */
-export function tickSize(price: number): number {
-  if (price < 2_000) return 1;
-  if (price < 5_000) return 5;
-  if (price < 20_000) return 10;
-  if (price < 50_000) return 50;
-  if (price < 200_000) return 100;
-  if (price < 500_000) return 500;
-  return 1_000;
-}
+export { tickSize };
 
 /** Next price up the grid. */
 export function tickUp(price: number): number {

@@ -1,5 +1,6 @@
 // Tiny local HTTP and WebSocket servers for the broker client tests (each test scripts the replies,
-// malformed ones included, and reads back what the client sent), plus handler recorders and clean-ups.
+// malformed ones included, and reads back what the client sent), handler recorders, clean-ups and
+// the app key and secret that must never leak.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
@@ -9,6 +10,9 @@ import type { TickBatch } from '../../machines/types.ts';
 import type { BrokerWsHandlers } from '../../ports/broker.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { createLogger, type Logger } from '../../runtime/log.ts';
+
+export const APP_KEY = 'PSkeyABCDEFGHIJKLMNOPQRSTUVWX0123';
+export const SECRET = 'SeCrEt+vAlUe/ThatMustNeverLeak0123456789abcdefXYZ=';
 
 export const realClockForTests: Clock = {
   now: () => Date.now(),

@@ -7,10 +7,16 @@ import type { Bar } from '../../machines/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { createBrokerPorts, TokenRegistry } from '../../runtime/brokers/index.ts';
 import { encodeKisApprovalResponse, encodeKisTokenResponse } from '../../runtime/brokers/kis/auth.ts';
-import { capturingLogger, startHttp, type HttpScript, type TestHttpServer } from './brokerClientHarness.ts';
+import {
+  APP_KEY,
+  capturingLogger,
+  SECRET,
+  startHttp,
+  type HttpScript,
+  type TestHttpServer,
+} from './brokerClientHarness.ts';
 
-export const APP_KEY = 'PSkeyABCDEFGHIJKLMNOPQRSTUVWX0123';
-export const SECRET = 'SeCrEt+vAlUe/ThatMustNeverLeak0123456789abcdefXYZ=';
+export { APP_KEY, SECRET };
 export const DAY = '20260302';
 export const NOW = kstTime(DAY, '11:00:30');
 

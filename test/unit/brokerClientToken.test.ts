@@ -15,10 +15,8 @@ import { kisTokenThrottledResponse } from '../../runtime/brokers/kis/restRejecti
 import { encodeKiwoomTokenResponse } from '../../runtime/brokers/kiwoom/auth.ts';
 import { encodeKiwoomMinuteChartResponse } from '../../runtime/brokers/kiwoom/minuteChart.ts';
 import { TokenCache } from '../../runtime/brokers/tokenCache.ts';
-import { startHttp, type HttpScript, type TestHttpServer } from './brokerClientHarness.ts';
+import { APP_KEY, SECRET, startHttp, type HttpScript, type TestHttpServer } from './brokerClientHarness.ts';
 
-const APP_KEY = 'PSkeyABCDEFGHIJKLMNOPQRSTUVWX0123';
-const SECRET = 'SeCrEt+vAlUe/ThatMustNeverLeak0123456789abcdefXYZ=';
 const DAY = '20260302';
 
 function manualClock(start: number): Clock & { set(t: number): void } {

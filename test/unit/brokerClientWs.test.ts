@@ -4,7 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { isTgError } from '../../machines/errors.ts';
-import { createBrokerPorts, TokenRegistry } from '../../runtime/brokers/index.ts';
 import { encodeKisApprovalResponse, encodeKisTokenResponse } from '../../runtime/brokers/kis/auth.ts';
 import { encodeH0stcnt0Frame } from '../../runtime/brokers/kis/h0stcnt0Encode.ts';
 import {
@@ -14,17 +13,15 @@ import {
 } from '../../runtime/brokers/kis/wsControl.ts';
 import {
   capturingLogger,
-  realClockForTests,
   recorder,
+  SECRET,
   startHttp,
-  startWs,
   tickBatch,
   until,
   useCleanups,
 } from './brokerClientHarness.ts';
+import { livePorts, startServers } from './brokerClientWsSetup.ts';
 
-const APP_KEY = 'PSkeyABCDEFGHIJKLMNOPQRSTUVWX0123';
-const SECRET = 'SeCrEt+vAlUe/ThatMustNeverLeak0123456789abcdefXYZ=';
 const APPROVAL = 'approval-key-0123456789-abcdefghijklmnop';
 
 const cleanups = useCleanups();
@@ -40,15 +37,15 @@ async function kisWorld(
     idleTimeoutMs?: number;
   } = {},
 ) {
-  const http = await startHttp((req) =>
-    req.path === '/oauth2/Approval'
-      ? { status: 200, body: encodeKisApprovalResponse(APPROVAL) }
-      : {
-          status: 200,
-          body: encodeKisTokenResponse({ accessToken: 'tok', expiresAt: Date.now() + 86_400_000 }),
-        },
-  );
-  const ws = await startWs(
+  const { http, ws } = await startServers(
+    cleanups,
+    (req) =>
+      req.path === '/oauth2/Approval'
+        ? { status: 200, body: encodeKisApprovalResponse(APPROVAL) }
+        : {
+            status: 200,
+            body: encodeKisTokenResponse({ accessToken: 'tok', expiresAt: Date.now() + 86_400_000 }),
+          },
     (socket, text) => {
       const req = decodeKisSubscribe(text);
       if (!req.ok || o.silentSubscribe) return;
@@ -65,24 +62,15 @@ async function kisWorld(
     o.onConnection,
     { autoPong: o.autoPong },
   );
-  cleanups(
-    () => http.close(),
-    () => ws.close(),
-  );
   const { log, lines } = capturingLogger();
-  const ports = createBrokerPorts({
+  const ports = livePorts(cleanups, {
     broker: 'kis',
     restUrl: http.url,
     wsUrl: ws.url,
-    appKey: APP_KEY,
-    appSecret: SECRET,
-    clock: realClockForTests,
-    tokens: new TokenRegistry(),
     requestTimeoutMs: o.requestTimeoutMs ?? 2000,
     idleTimeoutMs: o.idleTimeoutMs ?? 10_000,
     log,
   });
-  cleanups(() => ports.ws.close());
   return { http, ws, ports, lines };
 }
 
@@ -209,37 +197,24 @@ describe('KIS WebSocket client', () => {
 
   it('a refused approval key (OPSP0011) fails subscribe, and the next connect gets a new key', async () => {
     let approvals = 0;
-    const http = await startHttp(() => ({
-      status: 200,
-      body: encodeKisApprovalResponse(`approval-${++approvals}`),
-    }));
-    const ws = await startWs((socket, text) => {
-      const req = decodeKisSubscribe(text);
-      if (!req.ok) return;
-      const { trKey, approvalKey } = req.value;
-      socket.send(
-        approvalKey === 'approval-1'
-          ? JSON.stringify({
-              header: { tr_id: 'H0STCNT0', tr_key: trKey, encrypt: 'N' },
-              body: { rt_cd: '1', msg_cd: 'OPSP0011', msg1: 'invalid approval : NOT FOUND' },
-            })
-          : encodeKisControlReply('subscribed', { trKey }),
-      );
-    });
-    cleanups(
-      () => http.close(),
-      () => ws.close(),
+    const { http, ws } = await startServers(
+      cleanups,
+      () => ({ status: 200, body: encodeKisApprovalResponse(`approval-${++approvals}`) }),
+      (socket, text) => {
+        const req = decodeKisSubscribe(text);
+        if (!req.ok) return;
+        const { trKey, approvalKey } = req.value;
+        socket.send(
+          approvalKey === 'approval-1'
+            ? JSON.stringify({
+                header: { tr_id: 'H0STCNT0', tr_key: trKey, encrypt: 'N' },
+                body: { rt_cd: '1', msg_cd: 'OPSP0011', msg1: 'invalid approval : NOT FOUND' },
+              })
+            : encodeKisControlReply('subscribed', { trKey }),
+        );
+      },
     );
-    const ports = createBrokerPorts({
-      broker: 'kis',
-      restUrl: http.url,
-      wsUrl: ws.url,
-      appKey: APP_KEY,
-      appSecret: SECRET,
-      clock: realClockForTests,
-      tokens: new TokenRegistry(),
-    });
-    cleanups(() => ports.ws.close());
+    const ports = livePorts(cleanups, { broker: 'kis', restUrl: http.url, wsUrl: ws.url });
     await ports.ws.connect(recorder().handlers);
     const e = await ports.ws.subscribe(['005930']).catch((x: unknown) => x);
     expect(isTgError(e, 'TG_ERR_BROKER_HTTP')).toBe(true);
@@ -256,15 +231,7 @@ describe('KIS WebSocket client', () => {
     );
     cleanups(() => http.close());
     for (const wsUrl of ['ws://127.0.0.1:1', http.url.replace('http', 'ws')]) {
-      const ports = createBrokerPorts({
-        broker: 'kis',
-        restUrl: http.url,
-        wsUrl,
-        appKey: APP_KEY,
-        appSecret: SECRET,
-        clock: realClockForTests,
-        tokens: new TokenRegistry(),
-      });
+      const ports = livePorts(cleanups, { broker: 'kis', restUrl: http.url, wsUrl });
       const e = await ports.ws.connect(recorder().handlers).catch((x: unknown) => x);
       expect(isTgError(e, 'TG_ERR_BROKER_DOWN')).toBe(true);
     }

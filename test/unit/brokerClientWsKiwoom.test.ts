@@ -3,7 +3,6 @@
 // reasons, and a refused LOGIN that makes the next connect fetch a fresh token.
 import { describe, expect, it } from 'vitest';
 import { isTgError } from '../../machines/errors.ts';
-import { createBrokerPorts, TokenRegistry } from '../../runtime/brokers/index.ts';
 import { encodeKiwoomTokenResponse } from '../../runtime/brokers/kiwoom/auth.ts';
 import { encodeKiwoomReal } from '../../runtime/brokers/kiwoom/real0b.ts';
 import {
@@ -13,54 +12,39 @@ import {
   encodeKiwoomRegReply,
   encodeKiwoomSystem,
 } from '../../runtime/brokers/kiwoom/ws.ts';
-import {
-  realClockForTests,
-  recorder,
-  startHttp,
-  startWs,
-  tickBatch,
-  until,
-  useCleanups,
-} from './brokerClientHarness.ts';
+import { recorder, tickBatch, until, useCleanups } from './brokerClientHarness.ts';
+import { livePorts, startServers } from './brokerClientWsSetup.ts';
 
-const APP_KEY = 'PSkeyABCDEFGHIJKLMNOPQRSTUVWX0123';
-const SECRET = 'SeCrEt+vAlUe/ThatMustNeverLeak0123456789abcdefXYZ=';
 const cleanups = useCleanups();
 
 describe('Kiwoom WebSocket client', () => {
   async function kiwoomWorld(o: { loginCode?: number } = {}) {
     let issued = 0;
-    const http = await startHttp(() => {
-      issued++;
-      return {
-        status: 200,
-        body: encodeKiwoomTokenResponse({ token: `kw-${issued}`, expiresAt: Date.now() + 86_400_000 }),
-      };
-    });
-    const ws = await startWs((socket, text) => {
-      const m = decodeKiwoomClientMessage(text);
-      if (m.kind === 'login')
-        socket.send(
-          encodeKiwoomLoginReply(o.loginCode ?? 0, o.loginCode ? '인증에 실패했습니다[8005:Token]' : ''),
-        );
-      if (m.kind === 'reg') socket.send(encodeKiwoomRegReply('REG', m.items.includes('999999') ? 1 : 0));
-      if (m.kind === 'remove') socket.send(encodeKiwoomRegReply('REMOVE'));
-    });
-    cleanups(
-      () => http.close(),
-      () => ws.close(),
+    const { http, ws } = await startServers(
+      cleanups,
+      () => {
+        issued++;
+        return {
+          status: 200,
+          body: encodeKiwoomTokenResponse({ token: `kw-${issued}`, expiresAt: Date.now() + 86_400_000 }),
+        };
+      },
+      (socket, text) => {
+        const m = decodeKiwoomClientMessage(text);
+        if (m.kind === 'login')
+          socket.send(
+            encodeKiwoomLoginReply(o.loginCode ?? 0, o.loginCode ? '인증에 실패했습니다[8005:Token]' : ''),
+          );
+        if (m.kind === 'reg') socket.send(encodeKiwoomRegReply('REG', m.items.includes('999999') ? 1 : 0));
+        if (m.kind === 'remove') socket.send(encodeKiwoomRegReply('REMOVE'));
+      },
     );
-    const ports = createBrokerPorts({
+    const ports = livePorts(cleanups, {
       broker: 'kiwoom',
       restUrl: http.url,
       wsUrl: ws.url,
-      appKey: APP_KEY,
-      appSecret: SECRET,
-      clock: realClockForTests,
-      tokens: new TokenRegistry(),
       requestTimeoutMs: 2000,
     });
-    cleanups(() => ports.ws.close());
     return { ws, ports, issued: () => issued };
   }
 

@@ -10,15 +10,14 @@ import {
 } from './h0stcnt0Fields.ts';
 import { assertBatchShape } from './tickRows.ts';
 import {
-  applyTrade,
   bestQuotes,
   changeSign,
+  replayBatch,
   restingQuantity,
-  startSymbolDay,
   type SymbolDay,
   type SymbolDayContext,
 } from './tradeDay.ts';
-import { fixed2, kstHms } from './wire.ts';
+import { fixed2 } from './wire.ts';
 
 export interface KisTickEncodeOptions {
   /** The day so far, as returned by the previous call for this symbol (carries open/high/low, value...). */
@@ -132,19 +131,10 @@ export function encodeH0stcnt0Frames(batch: TickBatch, options: KisTickEncodeOpt
       max,
     });
   }
-  const trade = (i: number) => ({
-    price: batch.price[i],
-    volume: batch.volume[i],
-    cumVolume: batch.cumVolume[i],
-    hms: kstHms(batch.ts[i]),
-  });
-  let day = options.day ?? startSymbolDay(options.context ?? {}, trade(0));
   const records: string[][] = [];
-  for (let i = 0; i < batch.ts.length; i++) {
-    const t = trade(i);
-    day = applyTrade(day, t);
-    records.push(recordFields(batch.symbol, batch.day, t.hms, t.volume, day, options.hourClsCode ?? '0'));
-  }
+  const day = replayBatch(batch, options, (t, now) =>
+    records.push(recordFields(batch.symbol, batch.day, t.hms, t.volume, now, options.hourClsCode ?? '0')),
+  );
   const frames: string[] = [];
   for (let i = 0; i < records.length; i += max)
     frames.push(formatKisDataFrame(H0STCNT0, records.slice(i, i + max)));

@@ -1,16 +1,9 @@
 // KIS 주식당일분봉조회 (GET inquire-time-itemchartprice, tr_id FHKST03010200): the request with its
 // query and headers, its server-side parse, and the response (output1 + output2, newest first, at most
 // 30 rows, every value a string) built from Bar[] and decoded back. Row times are minute starts.
-import { minuteOf } from '../../../machines/marketHours.ts';
 import type { Bar } from '../../../machines/types.ts';
-import {
-  asObject,
-  classifyBrokerResponse,
-  fail,
-  parseJsonObject,
-  stringField,
-  type Decoded,
-} from '../errors.ts';
+import { asObject, fail, parseJsonObject, stringField, type Decoded } from '../errors.ts';
+import { brokerBodyError, decodeBarRows, type BarRowFormat } from '../minuteRows.ts';
 import { changeSign } from './tradeDay.ts';
 import {
   excerpt,
@@ -177,27 +170,18 @@ const ROW_FIELDS = [
   'cntg_vol',
 ];
 
-function decodeRow(row: unknown, symbol: string, i: number): Decoded<Bar | null> {
-  const o = asObject(row);
-  if (!o) return fail('shape', `output2[${i}] is not an object`);
-  if (ROW_FIELDS.every((k) => (stringField(o, k) ?? '').trim() === '')) return { ok: true, value: null };
-  const bad = (k: string) => fail<Bar | null>('bad-field', `output2[${i}].${k} ${excerpt(o[k])}`);
-  const ts = parseKstDayTime(o.stck_bsop_date, o.stck_cntg_hour);
-  if (ts === undefined)
-    return bad(
-      parseKstDayTime(o.stck_bsop_date, '000000') === undefined ? 'stck_bsop_date' : 'stck_cntg_hour',
-    );
-  const ohlc: number[] = [];
-  for (const k of ['stck_oprc', 'stck_hgpr', 'stck_lwpr', 'stck_prpr']) {
-    const n = parseUnsigned(o[k]);
-    if (n === undefined || n === 0) return bad(k);
-    ohlc.push(n);
-  }
-  const volume = parseUnsigned(o.cntg_vol);
-  if (volume === undefined) return bad('cntg_vol');
-  const [open, high, low, close] = ohlc;
-  return { ok: true, value: { symbol, minute: minuteOf(ts), open, high, low, close, volume } };
-}
+/** output2 rows: unsigned strings, the time split into stck_bsop_date and stck_cntg_hour. */
+const ROW_FORMAT: BarRowFormat = {
+  list: 'output2',
+  ohlc: ['stck_oprc', 'stck_hgpr', 'stck_lwpr', 'stck_prpr'],
+  volume: 'cntg_vol',
+  parse: parseUnsigned,
+  time: (o) =>
+    parseKstDayTime(o.stck_bsop_date, o.stck_cntg_hour) ?? {
+      bad: parseKstDayTime(o.stck_bsop_date, '000000') === undefined ? 'stck_bsop_date' : 'stck_cntg_hour',
+    },
+  blank: (o) => ROW_FIELDS.every((k) => (stringField(o, k) ?? '').trim() === ''),
+};
 
 /**
  * Bars of one response, newest first. Rows that are entirely blank (KIS pads with them) are skipped;
@@ -214,21 +198,11 @@ export function decodeKisMinuteBarsResponse(
   const o = parsed.value;
   const rtCd = stringField(o, 'rt_cd');
   if (rtCd === undefined) return fail('shape', 'KIS minute bars: rt_cd missing');
-  if (rtCd !== '0') {
-    const cls = classifyBrokerResponse('kis', 200, body as string);
-    const code = cls.kind === 'ok' ? 'TG_ERR_BROKER_HTTP' : cls.error.code;
-    const reason = cls.kind === 'ok' ? `KIS minute bars: rt_cd ${excerpt(rtCd)}` : cls.error.message;
-    return { ok: false, error: { code, kind: 'broker-error', reason } };
-  }
+  if (rtCd !== '0') return brokerBodyError('kis', body as string, `KIS minute bars: rt_cd ${excerpt(rtCd)}`);
   if (!Array.isArray(o.output2)) return fail('shape', 'KIS minute bars: output2 is not an array');
-  const byMinute = new Map<number, Bar>();
-  for (let i = 0; i < o.output2.length; i++) {
-    const row = decodeRow(o.output2[i], symbol, i);
-    if (!row.ok) return row;
-    if (row.value && !byMinute.has(row.value.minute)) byMinute.set(row.value.minute, row.value);
-  }
-  const bars = [...byMinute.values()].sort((a, b) => b.minute - a.minute);
-  return { ok: true, value: { bars, snapshot: decodeSnapshot(o.output1) } };
+  const bars = decodeBarRows(o.output2, symbol, ROW_FORMAT);
+  if (!bars.ok) return bars;
+  return { ok: true, value: { bars: bars.value, snapshot: decodeSnapshot(o.output1) } };
 }
 
 function decodeSnapshot(v: unknown): KisMinuteBarsSnapshot | undefined {

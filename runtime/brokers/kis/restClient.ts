@@ -13,8 +13,7 @@ import type { Bar } from '../../../machines/types.ts';
 import type { BrokerRest, MinuteBarPage } from '../../../ports/broker.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { Logger } from '../../log.ts';
-import { toTgError } from '../errors.ts';
-import { classifyReply, httpRequest } from '../http.ts';
+import { callWithToken } from '../restCall.ts';
 import type { TokenCache } from '../tokenCache.ts';
 import { buildKisMinuteBarsRequest, decodeKisMinuteBarsResponse, KIS_BARS_PER_CALL } from './minuteBars.ts';
 
@@ -60,34 +59,22 @@ export class KisRestClient implements BrokerRest {
     return { bars, exhausted };
   }
 
-  /** One request, plus one more with a fresh token when KIS says the token expired. */
+  /** One request, plus one more with a fresh token when KIS says the token expired (EGW00123). */
   private async fetchPage(symbol: string, target: number): Promise<Bar[]> {
-    for (let attempt = 0; ; attempt++) {
-      const accessToken = await this.o.token.get();
-      const auth = { accessToken, appKey: this.o.appKey, appSecret: this.o.appSecret };
-      const reply = await httpRequest(
-        this.o.restUrl,
-        buildKisMinuteBarsRequest({ symbol, beforeOrAt: target }, auth),
-        {
-          broker: 'kis',
-          clock: this.o.clock,
-          timeoutMs: this.o.timeoutMs,
-          fetch: this.o.fetch,
-        },
-      );
-      const cls = classifyReply('kis', reply, [this.o.appKey, this.o.appSecret, accessToken]);
-      if (cls.kind === 'auth' && cls.msgCd === 'EGW00123' && attempt === 0) {
-        this.o.log.info('broker token expired, refreshing', { broker: 'kis' });
-        this.o.token.invalidate(accessToken);
-        continue;
-      }
-      if (cls.kind !== 'ok') throw cls.error;
-      const decoded = decodeKisMinuteBarsResponse(reply.text, symbol);
-      if (!decoded.ok) {
-        const code = decoded.error.code === 'TG_ERR_BROKER_FRAME' ? 'TG_ERR_BROKER_HTTP' : decoded.error.code;
-        throw toTgError({ ...decoded.error, code }, { broker: 'kis', status: reply.status });
-      }
-      return decoded.value.bars;
-    }
+    const o = this.o;
+    const page = await callWithToken(
+      { ...o, broker: 'kis', secrets: [o.appKey, o.appSecret] },
+      {
+        build: (accessToken) =>
+          buildKisMinuteBarsRequest(
+            { symbol, beforeOrAt: target },
+            { accessToken, appKey: o.appKey, appSecret: o.appSecret },
+          ),
+        tokenRefused: (cls) => cls.kind === 'auth' && cls.msgCd === 'EGW00123',
+        refreshMessage: 'broker token expired, refreshing',
+        decode: (reply) => decodeKisMinuteBarsResponse(reply.text, symbol),
+      },
+    );
+    return page.bars;
   }
 }

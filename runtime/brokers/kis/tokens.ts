@@ -4,7 +4,7 @@
 import { TgError } from '../../../machines/errors.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import { TOKEN_REISSUE_WAIT_MS, toTgError } from '../errors.ts';
-import { classifyReply, httpRequest } from '../http.ts';
+import { sendClassified } from '../restCall.ts';
 import type { IssuedToken } from '../tokenCache.ts';
 import {
   buildKisApprovalRequest,
@@ -25,13 +25,10 @@ export interface KisIssueOptions {
 }
 
 async function post(o: KisIssueOptions, spec: ReturnType<typeof buildKisTokenRequest>) {
-  const reply = await httpRequest(o.restUrl, spec, {
-    broker: 'kis',
-    clock: o.clock,
-    timeoutMs: o.timeoutMs,
-    fetch: o.fetch,
-  });
-  const cls = classifyReply('kis', reply, [o.credentials.appKey, o.credentials.appSecret]);
+  const { reply, cls } = await sendClassified({ ...o, broker: 'kis' }, spec, [
+    o.credentials.appKey,
+    o.credentials.appSecret,
+  ]);
   if (cls.kind === 'ok') return reply;
   if (cls.kind === 'auth' && cls.msgCd === 'EGW00133') {
     throw new TgError('TG_ERR_BROKER_REJECTED', 'kis: access token issue throttled (1 per minute)', {

@@ -1,6 +1,9 @@
 // Running per-symbol session statistics (day open/high/low and their times, traded value, buy/sell
 // split by the tick rule) that the KIS and Kiwoom encoders use to fill the fields a real tick carries
 // beyond TickBatch. Pure values: every step returns a new SymbolDay; deterministic, no randomness.
+import { krxTickSize } from '../../../machines/krxTickSize.ts';
+import type { TickBatch } from '../../../machines/types.ts';
+import { kstHms } from './wire.ts';
 
 /** What the exchange knew about the symbol before today. */
 export interface SymbolDayContext {
@@ -93,15 +96,28 @@ export function applyTrade(day: SymbolDay, t: Trade): SymbolDay {
   };
 }
 
-/** KRX price tick (2023 table) at `price`. */
-export function krxTickSize(price: number): number {
-  if (price < 2_000) return 1;
-  if (price < 5_000) return 5;
-  if (price < 20_000) return 10;
-  if (price < 50_000) return 50;
-  if (price < 200_000) return 100;
-  if (price < 500_000) return 500;
-  return 1_000;
+/**
+ * Walks the ticks of `batch` through the day state, starting from `start.day` (or from a day begun at
+ * the first tick), and hands `each` every trade with the state after it. Returns the final state.
+ */
+export function replayBatch(
+  batch: TickBatch,
+  start: { day?: SymbolDay; context?: Partial<SymbolDayContext> },
+  each: (t: Trade, day: SymbolDay) => void,
+): SymbolDay {
+  const trade = (i: number): Trade => ({
+    price: batch.price[i],
+    volume: batch.volume[i],
+    cumVolume: batch.cumVolume[i],
+    hms: kstHms(batch.ts[i]),
+  });
+  let day = start.day ?? startSymbolDay(start.context ?? {}, trade(0));
+  for (let i = 0; i < batch.ts.length; i++) {
+    const t = trade(i);
+    day = applyTrade(day, t);
+    each(t, day);
+  }
+  return day;
 }
 
 /**

@@ -1,17 +1,10 @@
 // Kiwoom ka10080 주식분봉차트조회 (POST /api/dostk/chart): request (api-id header, body stk_cd /
 // tic_scope / upd_stkpc_tp, cont-yn/next-key paging), its server-side parse, and the response rows
 // `stk_min_pole_chart_qry` (newest first, prices signed against the previous close) both ways.
-import { minuteOf } from '../../../machines/marketHours.ts';
 import type { Bar } from '../../../machines/types.ts';
-import {
-  asObject,
-  classifyBrokerResponse,
-  fail,
-  parseJsonObject,
-  stringField,
-  type Decoded,
-} from '../errors.ts';
+import { fail, parseJsonObject, stringField, type Decoded } from '../errors.ts';
 import { changeSign } from '../kis/tradeDay.ts';
+import { brokerBodyError, decodeBarRows, type BarRowFormat } from '../minuteRows.ts';
 import {
   excerpt,
   header,
@@ -126,23 +119,14 @@ export function encodeKiwoomMinuteChartResponse(
   };
 }
 
-function decodeRow(row: unknown, symbol: string, i: number): Decoded<Bar> {
-  const o = asObject(row);
-  if (!o) return fail('shape', `stk_min_pole_chart_qry[${i}] is not an object`);
-  const bad = (k: string) => fail<Bar>('bad-field', `stk_min_pole_chart_qry[${i}].${k} ${excerpt(o[k])}`);
-  const ts = parseKstCompact(o.cntr_tm);
-  if (ts === undefined) return bad('cntr_tm');
-  const ohlc: number[] = [];
-  for (const k of ['open_pric', 'high_pric', 'low_pric', 'cur_prc']) {
-    const n = parseAbs(o[k]);
-    if (n === undefined || n === 0) return bad(k);
-    ohlc.push(n);
-  }
-  const volume = parseAbs(o.trde_qty);
-  if (volume === undefined) return bad('trde_qty');
-  const [open, high, low, close] = ohlc;
-  return { ok: true, value: { symbol, minute: minuteOf(ts), open, high, low, close, volume } };
-}
+/** stk_min_pole_chart_qry rows: prices signed against the previous close, cntr_tm YYYYMMDDHHMMSS. */
+const ROW_FORMAT: BarRowFormat = {
+  list: 'stk_min_pole_chart_qry',
+  ohlc: ['open_pric', 'high_pric', 'low_pric', 'cur_prc'],
+  volume: 'trde_qty',
+  parse: parseAbs,
+  time: (o) => parseKstCompact(o.cntr_tm) ?? { bad: 'cntr_tm' },
+};
 
 /**
  * One page of bars, newest first; `headers` are the response headers (cont-yn, next-key). Any bad row
@@ -156,29 +140,16 @@ export function decodeKiwoomMinuteChartResponse(
   const parsed = parseJsonObject(body, 'Kiwoom ka10080 response');
   if (!parsed.ok) return parsed;
   const o = parsed.value;
-  if (o.return_code !== undefined && parseSigned(o.return_code) !== 0) {
-    const cls = classifyBrokerResponse('kiwoom', 200, body as string);
-    const code = cls.kind === 'ok' ? 'TG_ERR_BROKER_HTTP' : cls.error.code;
-    const reason = cls.kind === 'ok' ? 'Kiwoom ka10080: return_code not 0' : cls.error.message;
-    return { ok: false, error: { code, kind: 'broker-error', reason } };
-  }
+  if (o.return_code !== undefined && parseSigned(o.return_code) !== 0)
+    return brokerBodyError('kiwoom', body as string, 'Kiwoom ka10080: return_code not 0');
   const rows = o.stk_min_pole_chart_qry;
   if (!Array.isArray(rows)) return fail('shape', 'Kiwoom ka10080: stk_min_pole_chart_qry is not an array');
   const symbol = (stringField(o, 'stk_cd') ?? symbolHint ?? '').replace(/_(NX|AL)$/, '');
-  const byMinute = new Map<number, Bar>();
-  for (let i = 0; i < rows.length; i++) {
-    const bar = decodeRow(rows[i], symbol, i);
-    if (!bar.ok) return bar;
-    if (!byMinute.has(bar.value.minute)) byMinute.set(bar.value.minute, bar.value);
-  }
+  const bars = decodeBarRows(rows, symbol, ROW_FORMAT);
+  if (!bars.ok) return bars;
   const more = header(headers, 'cont-yn') === 'Y';
   return {
     ok: true,
-    value: {
-      symbol,
-      bars: [...byMinute.values()].sort((a, b) => b.minute - a.minute),
-      more,
-      nextKey: more ? (header(headers, 'next-key') ?? '') : '',
-    },
+    value: { symbol, bars: bars.value, more, nextKey: more ? (header(headers, 'next-key') ?? '') : '' },
   };
 }

@@ -6,10 +6,9 @@ import { asObject, frameError, parseJsonObject, stringField, type DecodeError } 
 import type { TickDecodeResult } from '../kis/h0stcnt0Decode.ts';
 import { assertBatchShape, groupTickRows, type TickRow } from '../kis/tickRows.ts';
 import {
-  applyTrade,
   bestQuotes,
   changeSign,
-  startSymbolDay,
+  replayBatch,
   type SymbolDay,
   type SymbolDayContext,
 } from '../kis/tradeDay.ts';
@@ -17,7 +16,6 @@ import {
   excerpt,
   fixed2,
   isKstDay,
-  kstHms,
   parseAbs,
   parseKstDayTime,
   signedAgainst,
@@ -72,24 +70,15 @@ export function encodeKiwoomReal(
   options: KiwoomTickEncodeOptions = {},
 ): { message: string; day: SymbolDay } {
   assertBatchShape(batch);
-  const trade = (i: number) => ({
-    price: batch.price[i],
-    volume: batch.volume[i],
-    cumVolume: batch.cumVolume[i],
-    hms: kstHms(batch.ts[i]),
-  });
-  let day = options.day ?? startSymbolDay(options.context ?? {}, trade(0));
   const data: unknown[] = [];
-  for (let i = 0; i < batch.ts.length; i++) {
-    const t = trade(i);
-    day = applyTrade(day, t);
+  const day = replayBatch(batch, options, (t, now) =>
     data.push({
       type: KIWOOM_TRADE_TYPE,
       name: TRADE_NAME,
       item: batch.symbol,
-      values: values0b(t.hms, t.volume, day),
-    });
-  }
+      values: values0b(t.hms, t.volume, now),
+    }),
+  );
   return { message: JSON.stringify({ trnm: 'REAL', data }), day };
 }
 

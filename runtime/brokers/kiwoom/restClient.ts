@@ -8,7 +8,7 @@ import type { BrokerRest, MinuteBarPage } from '../../../ports/broker.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import type { Logger } from '../../log.ts';
 import { toTgError } from '../errors.ts';
-import { classifyReply, httpRequest } from '../http.ts';
+import { callWithToken, sendClassified } from '../restCall.ts';
 import type { IssuedToken, TokenCache } from '../tokenCache.ts';
 import { buildKiwoomTokenRequest, decodeKiwoomTokenResponse } from './auth.ts';
 import {
@@ -41,17 +41,11 @@ export async function issueKiwoomToken(o: {
   timeoutMs: number;
   fetch?: typeof fetch;
 }): Promise<IssuedToken> {
-  const reply = await httpRequest(
-    o.restUrl,
+  const { reply, cls } = await sendClassified(
+    { ...o, broker: 'kiwoom' },
     buildKiwoomTokenRequest({ appKey: o.appKey, secretKey: o.secretKey }),
-    {
-      broker: 'kiwoom',
-      clock: o.clock,
-      timeoutMs: o.timeoutMs,
-      fetch: o.fetch,
-    },
+    [o.appKey, o.secretKey],
   );
-  const cls = classifyReply('kiwoom', reply, [o.appKey, o.secretKey]);
   if (cls.kind !== 'ok') throw cls.error;
   const token = decodeKiwoomTokenResponse(reply.text);
   if (!token.ok) throw toTgError({ ...token.error, code: 'TG_ERR_BROKER_HTTP' }, { status: reply.status });
@@ -99,29 +93,18 @@ export class KiwoomRestClient implements BrokerRest {
     );
   }
 
-  private async fetchPage(symbol: string, nextKey: string | undefined): Promise<KiwoomChartPage> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.o.token.get();
-      const spec = buildKiwoomMinuteChartRequest({ symbol, ticScope: '1', adjusted: true, nextKey }, token);
-      const reply = await httpRequest(this.o.restUrl, spec, {
-        broker: 'kiwoom',
-        clock: this.o.clock,
-        timeoutMs: this.o.timeoutMs,
-        fetch: this.o.fetch,
-      });
-      const cls = classifyReply('kiwoom', reply, [this.o.appKey, this.o.secretKey, token]);
-      if (cls.kind === 'auth' && attempt === 0) {
-        this.o.log.info('broker token refused, refreshing', { broker: 'kiwoom' });
-        this.o.token.invalidate(token);
-        continue;
-      }
-      if (cls.kind !== 'ok') throw cls.error;
-      const decoded = decodeKiwoomMinuteChartResponse(reply.text, reply.headers, symbol);
-      if (!decoded.ok) {
-        const code = decoded.error.code === 'TG_ERR_BROKER_FRAME' ? 'TG_ERR_BROKER_HTTP' : decoded.error.code;
-        throw toTgError({ ...decoded.error, code }, { broker: 'kiwoom', status: reply.status });
-      }
-      return decoded.value;
-    }
+  /** One page, plus one more try with a fresh token when Kiwoom refuses the token (8005). */
+  private fetchPage(symbol: string, nextKey: string | undefined): Promise<KiwoomChartPage> {
+    const o = this.o;
+    return callWithToken(
+      { ...o, broker: 'kiwoom', secrets: [o.appKey, o.secretKey] },
+      {
+        build: (token) =>
+          buildKiwoomMinuteChartRequest({ symbol, ticScope: '1', adjusted: true, nextKey }, token),
+        tokenRefused: (cls) => cls.kind === 'auth',
+        refreshMessage: 'broker token refused, refreshing',
+        decode: (reply) => decodeKiwoomMinuteChartResponse(reply.text, reply.headers, symbol),
+      },
+    );
   }
 }

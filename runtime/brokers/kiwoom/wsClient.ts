@@ -5,11 +5,10 @@ import { TgError } from '../../../machines/errors.ts';
 import { kstDay } from '../../../machines/marketHours.ts';
 import type { TickBatch } from '../../../machines/types.ts';
 import type { BrokerWs, BrokerWsHandlers, SubscribeResult } from '../../../ports/broker.ts';
-import type { Clock } from '../../../ports/clock.ts';
-import type { Logger } from '../../log.ts';
 import type { TokenCache } from '../tokenCache.ts';
-import { guard, notConnected, ReplySlot, reportBadFrame, Serial, type WsCounters } from '../wsCommon.ts';
-import { WsSession } from '../wsSession.ts';
+import { WsConnection, type WsClientOptions } from '../wsConnection.ts';
+import { notConnected } from '../wsCommon.ts';
+import type { WsSession } from '../wsSession.ts';
 import { KIWOOM_TRADE_TYPE } from './real0b.ts';
 import { decodeKiwoomServerMessage, encodeKiwoomLogin, encodeKiwoomRegister } from './ws.ts';
 
@@ -19,15 +18,8 @@ export const KIWOOM_WS_PATH = '/api/dostk/websocket';
 
 type Reply = { kind: 'login' | 'reg' | 'remove'; ok: boolean; returnCode: number; message: string };
 
-export interface KiwoomWsClientOptions {
-  wsUrl: string;
+export interface KiwoomWsClientOptions extends WsClientOptions {
   token: TokenCache;
-  clock: Clock;
-  log: Logger;
-  counters: WsCounters;
-  connectTimeoutMs: number;
-  replyTimeoutMs: number;
-  idleTimeoutMs?: number;
 }
 
 export interface KiwoomFrameSink {
@@ -68,46 +60,35 @@ export function kiwoomWsUrl(url: string): string {
 export class KiwoomWsClient implements BrokerWs {
   readonly broker = 'kiwoom' as const;
   private readonly o: KiwoomWsClientOptions;
-  private session: WsSession | undefined;
-  private handlers: BrokerWsHandlers | undefined;
-  private generation = 0;
-  private connects = 0;
+  private readonly conn: WsConnection<Reply>;
   private systemNotice: string | undefined;
-  private readonly subs = new Set<string>();
-  private readonly serial = new Serial();
-  private readonly reply: ReplySlot<Reply>;
 
   constructor(o: KiwoomWsClientOptions) {
     this.o = o;
-    this.reply = new ReplySlot(o.clock);
+    this.conn = new WsConnection({
+      ...o,
+      broker: 'kiwoom',
+      // The socket's own "closed (1000)" says less than the SYSTEM notice that announced it.
+      closeReason: (reason) => (this.systemNotice && /^closed \(/.test(reason) ? this.systemNotice : reason),
+    });
   }
 
   async connect(handlers: BrokerWsHandlers): Promise<void> {
-    await this.close();
-    const gen = ++this.generation;
-    if (this.connects++ > 0) this.o.counters.reconnects += 1;
-    this.handlers = handlers;
-    this.systemNotice = undefined;
-    const token = await this.o.token.get();
-    if (gen !== this.generation) throw notConnected('kiwoom', 'connect cancelled by close');
-    let sink: KiwoomFrameSink | undefined;
-    const opened = await WsSession.open({
-      broker: 'kiwoom',
-      url: kiwoomWsUrl(this.o.wsUrl),
-      clock: this.o.clock,
-      connectTimeoutMs: this.o.connectTimeoutMs,
-      idleTimeoutMs: this.o.idleTimeoutMs,
-      onText: (text, session) =>
-        routeKiwoomFrame(text, kstDay(this.o.clock.now()), (sink ??= this.sinkFor(session, handlers))),
-      onBadFrame: (reason) => reportBadFrame('kiwoom', this.o.counters, handlers, this.o.log, reason),
-      onClose: (reason) => this.closed(gen, reason),
+    const { gen, credential: token } = await this.conn.begin(handlers, () => {
+      // A notice of an earlier connection is not this one's close reason.
+      this.systemNotice = undefined;
+      return this.o.token.get();
     });
-    if (gen !== this.generation || !opened.isOpen) {
+    let sink: KiwoomFrameSink | undefined;
+    const opened = await this.conn.open(gen, kiwoomWsUrl(this.o.wsUrl), handlers, (text, session) =>
+      routeKiwoomFrame(text, kstDay(this.o.clock.now()), (sink ??= this.sinkFor(session, handlers))),
+    );
+    if (!this.conn.isCurrent(gen) || !opened.isOpen) {
       await opened.close();
       throw notConnected('kiwoom', 'connect cancelled');
     }
-    this.session = opened;
-    const login = this.reply.ask(
+    this.conn.adopt(opened);
+    const login = this.conn.reply.ask(
       () => opened.send(encodeKiwoomLogin(token)),
       (r) => r.kind === 'login',
       this.o.replyTimeoutMs,
@@ -117,7 +98,7 @@ export class KiwoomWsClient implements BrokerWs {
     try {
       r = await login;
     } catch (e) {
-      if (gen === this.generation) await this.close();
+      if (this.conn.isCurrent(gen)) await this.close();
       throw e;
     }
     if (!r.ok) {
@@ -136,17 +117,18 @@ export class KiwoomWsClient implements BrokerWs {
   }
 
   subscribe(symbols: string[]): Promise<SubscribeResult> {
-    return this.serial.run(async () => {
+    const subs = this.conn.subs;
+    return this.conn.serial.run(async () => {
       const accepted: string[] = [];
       const rejected: Record<string, string> = {};
       const wanted = [...new Set(symbols)];
-      const fresh = wanted.filter((s) => !this.subs.has(s));
-      accepted.push(...wanted.filter((s) => this.subs.has(s)));
+      const fresh = wanted.filter((s) => !subs.has(s));
+      accepted.push(...wanted.filter((s) => subs.has(s)));
       for (let i = 0; i < fresh.length; i += KIWOOM_REG_BATCH) {
         const items = fresh.slice(i, i + KIWOOM_REG_BATCH);
         const r = await this.request('reg', items);
         if (r.ok) {
-          for (const s of items) this.subs.add(s);
+          for (const s of items) subs.add(s);
           accepted.push(...items);
         } else {
           for (const s of items) rejected[s] = `${r.returnCode} ${r.message}`.trim();
@@ -157,29 +139,24 @@ export class KiwoomWsClient implements BrokerWs {
   }
 
   unsubscribe(symbols: string[]): Promise<void> {
-    return this.serial.run(async () => {
-      const held = [...new Set(symbols)].filter((s) => this.subs.has(s));
+    const subs = this.conn.subs;
+    return this.conn.serial.run(async () => {
+      const held = [...new Set(symbols)].filter((s) => subs.has(s));
       for (let i = 0; i < held.length; i += KIWOOM_REG_BATCH) {
         const items = held.slice(i, i + KIWOOM_REG_BATCH);
         await this.request('remove', items);
-        for (const s of items) this.subs.delete(s);
+        for (const s of items) subs.delete(s);
       }
     });
   }
 
-  async close(): Promise<void> {
-    this.generation += 1;
-    const session = this.session;
-    this.session = undefined;
-    this.subs.clear();
-    this.reply.fail(notConnected('kiwoom', 'closed'));
-    if (session) await session.close();
+  close(): Promise<void> {
+    return this.conn.close();
   }
 
   private request(kind: 'reg' | 'remove', items: string[]): Promise<Reply> {
-    const session = this.session;
-    if (!session?.isOpen) throw notConnected('kiwoom', kind === 'reg' ? 'subscribe' : 'unsubscribe');
-    return this.reply.ask(
+    const session = this.conn.live(kind === 'reg' ? 'subscribe' : 'unsubscribe');
+    return this.conn.reply.ask(
       () =>
         session.send(encodeKiwoomRegister({ items, types: [KIWOOM_TRADE_TYPE], remove: kind === 'remove' })),
       (r) => r.kind === kind,
@@ -191,28 +168,17 @@ export class KiwoomWsClient implements BrokerWs {
   private sinkFor(session: WsSession, handlers: BrokerWsHandlers): KiwoomFrameSink {
     const log = this.o.log;
     return {
-      batches: (b) => guard(log, 'kiwoom', () => handlers.onBatches(b)),
-      bad: (reason) => reportBadFrame('kiwoom', this.o.counters, handlers, log, reason),
+      ...this.conn.frameSink(handlers),
       // "수신값 그대로 송신": the identical text goes back.
       ping: (raw) => session.isOpen && session.send(raw),
       reply: (r) => {
-        if (!this.reply.offer(r)) log.info('broker ws unsolicited reply', { broker: 'kiwoom', kind: r.kind });
+        if (!this.conn.reply.offer(r))
+          log.info('broker ws unsolicited reply', { broker: 'kiwoom', kind: r.kind });
       },
       system: (code, message) => {
         this.systemNotice = `SYSTEM ${code}`.trim();
         log.warn('broker ws system notice', { broker: 'kiwoom', code, message });
       },
     };
-  }
-
-  private closed(gen: number, reason: string): void {
-    if (gen !== this.generation) return;
-    this.session = undefined;
-    this.subs.clear();
-    const why = this.systemNotice && /^closed \(/.test(reason) ? this.systemNotice : reason;
-    this.reply.fail(new TgError('TG_ERR_BROKER_DOWN', `kiwoom WebSocket closed: ${why}`, { reason: why }));
-    this.o.log.warn('broker ws closed', { broker: 'kiwoom', reason: why });
-    const handlers = this.handlers;
-    guard(this.o.log, 'kiwoom', () => handlers?.onClose(why));
   }
 }
