@@ -106,7 +106,8 @@ export function onHeartbeat(f: ViewFacts, beat: HeartbeatPayload, now: number): 
     dead: null,
     awaiting: null,
     lastBeat: beat,
-    reported: { state: beat.state, at: beat.at },
+    // A mirror entry newer than this beat (the registry is read late) still says what the component is.
+    reported: f.reported && f.reported.at > beat.at ? f.reported : { state: beat.state, at: beat.at },
     brokerLostSince: f.collector && beat.brokerConnected === false ? (f.brokerLostSince ?? beat.at) : null,
     stall: f.collector ? stallVerdict(beat, now, f.params, f.halted) : f.stall,
     failed,

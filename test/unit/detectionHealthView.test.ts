@@ -121,6 +121,20 @@ describe('health view of a process', () => {
     );
     expect(v.parent.events.at(-1)).toMatchObject({ to: 'degraded', reason: 'reports down' });
   });
+
+  it('keeps a mirrored state newer than a beat that arrives after it (the registry is read late)', () => {
+    const v = startView();
+    v.run(3000);
+    v.clock.set(3800);
+    v.send({ type: 'STATE_MIRRORED', state: 'degraded', at: 3700 });
+    expect(v.state()).toBe('degraded');
+    v.beat(3500); // sent before the component degraded, read after its mirror entry
+    v.send({ type: 'REGISTRY_READ', at: 3800 });
+    expect(v.state()).toBe('degraded');
+    v.clock.set(4000);
+    v.beat(4000); // a beat newer than the mirror entry speaks for the component again
+    expect(v.state()).toBe('healthy');
+  });
 });
 
 describe('health view of a collector', () => {
