@@ -12,6 +12,7 @@ import pg from 'pg';
 import { defaultConfig, type TgConfig } from '../machines/config.ts';
 import { startEmulator, type EmulatorHandle } from '../runtime/emulator/index.ts';
 import { startPostgres, startRedis, type ServerHandle } from '../test/infra/servers.ts';
+import { connectWhenUp } from './pgConnect.ts';
 import { lowerBoundSeconds, makeGaps, type GapSet } from './backfill/gaps.ts';
 import { runNaiveRound } from './backfill/naiveRound.ts';
 import { spacing, type Call, type KeyStats } from './backfill/recorder.ts';
@@ -136,21 +137,6 @@ async function own(start: () => Promise<ServerHandle>): Promise<string> {
   const s = await start();
   started.push(s);
   return s.url;
-}
-
-/** A fresh server accepts TCP before it accepts sessions: retry for a few seconds. */
-async function connectWhenUp(url: string): Promise<pg.Client> {
-  for (let i = 0; ; i++) {
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      return client;
-    } catch (e) {
-      await client.end().catch(() => undefined);
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 async function main(): Promise<void> {

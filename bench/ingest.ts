@@ -6,6 +6,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { createPgStore, type CopyFormat, type PgStore } from '../runtime/postgres/index.ts';
 import { startPostgres, startRedis, type ServerHandle } from '../test/infra/servers.ts';
+import { connectWhenUp } from './pgConnect.ts';
 import { multiRowInsertSeconds, psqlCopySeconds } from './ingest/baselines.ts';
 import { pipelineSeconds, storeOnlySeconds } from './ingest/pipeline.ts';
 import { syntheticMarket, type SyntheticMarket } from './ingest/synthetic.ts';
@@ -129,21 +130,6 @@ function print(rows: Row[], ticks: number): void {
   console.log(
     `best of ${ROUNDS} interleaved rounds; load average at the end ${load} (other work skews wall time)`,
   );
-}
-
-/** A fresh server accepts TCP before it accepts sessions: retry for a few seconds. */
-async function connectWhenUp(url: string): Promise<pg.Client> {
-  for (let i = 0; ; i++) {
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      return client;
-    } catch (e) {
-      await client.end().catch(() => undefined);
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 async function main(): Promise<void> {

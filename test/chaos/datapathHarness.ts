@@ -10,32 +10,13 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { EmulatorHandle } from '../../runtime/emulator/index.ts';
 import { freePort, startPostgres, waitForPort, type ServerHandle } from '../infra/servers.ts';
-import { startTickguard, type LogLine, type TgProcess } from './processes.ts';
+import { startTickguard, until, type LogLine, type TgProcess } from './processes.ts';
+
+export { until };
 
 const BIN = fileURLToPath(new URL('../../bin/tickguard.js', import.meta.url));
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns a value (not undefined); rejects with the last error after timeoutMs. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms (${String(last)})`);
-    await sleep(200);
-  }
-}
 
 /**
  * redis-server with an append-only file, like redis-main in docker-compose.yml: a SIGKILL loses

@@ -109,3 +109,25 @@ export function startTickguard(
     },
   };
 }
+
+/** Polls `probe` until it returns a value; fails naming `what` (and the last error) after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms (${String(last)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -9,7 +9,9 @@ import { MINUTE_MS, kstMidnight } from '../../machines/marketHours.ts';
 import type { Bar, Gap } from '../../machines/types.ts';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../runtime/emulator/index.ts';
 import { createPgStore, type PgStore } from '../../runtime/postgres/index.ts';
-import { startTickguard, type LogLine, type TgProcess } from './processes.ts';
+import { startTickguard, until, type LogLine, type TgProcess } from './processes.ts';
+
+export { until };
 
 export interface AppKeyStats {
   requests: number;
@@ -185,26 +187,6 @@ export async function compareWithTruth(
 }
 
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-  everyMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms (${String(last)})`);
-    await sleep(everyMs);
-  }
-}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../runtime/emulator/index.ts';
-import { startTickguard, type LogLine, type TgProcess } from '../chaos/processes.ts';
+import { startTickguard, until, type LogLine, type TgProcess } from '../chaos/processes.ts';
 import { testClock } from './emulatorHarness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tickguard.js', import.meta.url));
@@ -35,22 +35,6 @@ function tickguard(
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out, err }),
     );
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms (${String(last)})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 const isLine = (msg: string, component?: string) => (l: LogLine) =>
