@@ -3,9 +3,9 @@
 import { TgError } from '../../machines/errors.ts';
 import { requireUrl, type LiveConfig } from '../config/index.ts';
 import type { Logger } from '../log.ts';
-import { createRedisPorts, type RedisPorts } from '../redis/index.ts';
+import { createRedisPorts, type RedisAdapters, type RedisPorts } from '../redis/index.ts';
 
-export function openRedis(config: LiveConfig, name: string, log?: Logger): RedisPorts {
+export function openRedis(config: LiveConfig, name: string, log?: Logger): RedisAdapters {
   return createRedisPorts({
     url: requireUrl(config, 'redis.url'),
     prefix: config.redis.prefix,

@@ -2,6 +2,7 @@
 // event bus on redis-main, probes of the infrastructure, the gap ledger in PostgreSQL, the outbox
 // on local disk, and a ProcessControl (child processes under `up`; none when Docker restarts).
 // The supervisor also beats and mirrors itself so `health supervisor` and `status` can see it.
+// Several may run: the one holding the lease tg:lease:supervisor acts, the others stand by.
 import { join } from 'node:path';
 import { startSupervisor } from '../../actors/supervisor.ts';
 import type { TgConfig } from '../../machines/config.ts';
@@ -10,10 +11,12 @@ import type { ProcessControl } from '../../ports/processControl.ts';
 import { realClock } from '../clock.ts';
 import type { LiveConfig } from '../config/index.ts';
 import { FileOutboxStore } from '../disk/index.ts';
+import { RedisLease } from '../redis/index.ts';
 import type { Logger } from '../log.ts';
 import { createNoProcessControl } from '../processControl/none.ts';
 import { logStateChanges } from './observe.ts';
 import type { Service } from './service.ts';
+import { leaseOwner, startLeadership, type Leading } from './leadership.ts';
 import { resolveCoverage } from './symbols.ts';
 import { openRedis } from './redisWiring.ts';
 import { ensureDir, openRateLimitStore, openStore } from './wiring.ts';
@@ -75,56 +78,78 @@ export async function startSupervisorProcess(
   };
   if (backfill?.restUrl) probes['broker-rest'] = httpReachability(backfill.restUrl, interval);
   const outboxPath = join(config.spoolDir, 'supervisor.outbox');
-  const handle = startSupervisor({
-    clock: realClock,
-    ports: {
-      heartbeats: redis.heartbeats,
-      mirror: redis.mirror,
-      eventBus: redis.eventBus,
-      processControl,
-      probes,
-      ledger: store,
-      outboxStore: new FileOutboxStore(outboxPath),
-    },
-    config: tuning,
-    coverage,
-    volumes,
-    rng: Math.random,
-    onError: fatal,
-    onEvent: (event) => log.info('event', { event }),
-  });
-  const unobserve = logStateChanges(handle.actor, handle.state, log, fatal);
 
-  // Its own beat and mirror entry: what `health supervisor` and `status` read.
-  let beating = false;
-  const beat = () => {
-    if (beating) return;
-    beating = true;
-    const at = Date.now();
-    const state = handle.state() === 'running' ? 'healthy' : 'down';
-    Promise.allSettled([
-      redis.heartbeats.beat({ component: SUPERVISOR_ID, at, state }, tuning.heartbeatTimeoutMs),
-      redis.mirror.set({
-        actor: SUPERVISOR_ID,
-        state,
-        detail: handle.state(),
-        at,
-        reason: `${handle.pendingEvents()} events waiting for the bus`,
-      }),
-    ]).finally(() => (beating = false));
+  /** The supervisor proper: runs while this process holds the lease (or cannot learn who does). */
+  const lead = (token: number | undefined): Leading => {
+    const handle = startSupervisor({
+      clock: realClock,
+      ports: {
+        heartbeats: redis.heartbeats,
+        mirror: redis.mirror,
+        eventBus: redis.eventBus,
+        processControl,
+        probes,
+        ledger: store,
+        outboxStore: new FileOutboxStore(outboxPath),
+      },
+      config: tuning,
+      coverage,
+      volumes,
+      rng: Math.random,
+      onError: fatal,
+      onEvent: (event) => log.info('event', { event }),
+    });
+    const unobserve = logStateChanges(handle.actor, handle.state, log, fatal);
+
+    // Its own beat and mirror entry: what `health supervisor` and `status` read.
+    let beating = false;
+    const beat = () => {
+      if (beating) return;
+      beating = true;
+      const at = Date.now();
+      const state = handle.state() === 'running' ? 'healthy' : 'down';
+      Promise.allSettled([
+        redis.heartbeats.beat({ component: SUPERVISOR_ID, at, state }, tuning.heartbeatTimeoutMs),
+        redis.mirror.set({
+          actor: SUPERVISOR_ID,
+          state,
+          detail: handle.state(),
+          at,
+          reason: `${handle.pendingEvents()} events waiting for the bus; lease fence ${token ?? 'unknown'}`,
+        }),
+      ]).finally(() => (beating = false));
+    };
+    beat();
+    const beatTimer = setInterval(beat, interval);
+    return {
+      stop() {
+        clearInterval(beatTimer);
+        unobserve();
+        handle.stop();
+      },
+    };
   };
-  beat();
-  const beatTimer = setInterval(beat, interval);
+
+  const leadership = await startLeadership({
+    lease: new RedisLease(
+      redis.connection,
+      redis.keys.lease(SUPERVISOR_ID),
+      leaseOwner(),
+      tuning.heartbeatTimeoutMs,
+    ),
+    renewEveryMs: interval,
+    lead,
+    log,
+  });
   return {
     readyFields: {
       components: tuning.components.map((c) => c.id),
       rankedBy,
       processControl: options.processControl ? 'children' : 'none',
+      ...leadership.fields(),
     },
     async stop() {
-      clearInterval(beatTimer);
-      unobserve();
-      handle.stop();
+      await leadership.stop();
       await Promise.all([redis.close(), rateLimitStore.close(), store.close()]);
     },
   };

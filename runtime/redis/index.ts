@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import { RedisConnection } from './connection.ts';
 import { RedisEventBus } from './eventBus.ts';
 import { RedisHeartbeats } from './heartbeats.ts';
-import { redisKeys } from './keys.ts';
+import { redisKeys, type RedisKeys } from './keys.ts';
 import { RedisStateMirror } from './stateMirror.ts';
 import { RedisTickBuffer } from './tickBuffer.ts';
 
@@ -44,6 +44,7 @@ export interface RedisAdapters extends RedisPorts {
   heartbeats: RedisHeartbeats;
   tickBuffer: RedisTickBuffer;
   connection: RedisConnection;
+  keys: RedisKeys;
 }
 
 export function createRedisPorts(o: RedisPortsOptions): RedisAdapters {
@@ -62,6 +63,7 @@ export function createRedisPorts(o: RedisPortsOptions): RedisAdapters {
     heartbeats: new RedisHeartbeats(connection, keys),
     tickBuffer: new RedisTickBuffer(connection, keys, { log: o.log }),
     connection,
+    keys,
     ping: () => connection.ping(),
     close: () => connection.close(),
   };
@@ -70,6 +72,7 @@ export function createRedisPorts(o: RedisPortsOptions): RedisAdapters {
 export { RedisConnection, type RedisConnectionOptions } from './connection.ts';
 export { RedisEventBus } from './eventBus.ts';
 export { RedisHeartbeats } from './heartbeats.ts';
+export { RedisLease, type LeaseClaim } from './lease.ts';
 export { redisKeys, type RedisKeys } from './keys.ts';
 export { RedisStateMirror } from './stateMirror.ts';
 export { RedisTickBuffer } from './tickBuffer.ts';

@@ -25,6 +25,8 @@ export interface RedisKeys {
   tickIndex: string;
   /** Stream of tick entries that can never be decoded, moved aside instead of silently dropped. */
   tickDeadLetter: string;
+  /** String "{owner}|{token}" with PX ttl: who leads among several processes of one role. */
+  lease(role: string): string;
 }
 
 export function redisKeys(prefix = 'tg:'): RedisKeys {
@@ -43,5 +45,6 @@ export function redisKeys(prefix = 'tg:'): RedisKeys {
     collectorOf: (key) => key.slice(ticksPrefix.length),
     tickIndex: `${prefix}ticks`,
     tickDeadLetter: `${prefix}deadletter:ticks`,
+    lease: (role) => `${prefix}lease:${role}`,
   };
 }
