@@ -5,7 +5,6 @@
 // starts without an answer leads: a lone supervisor must work through a redis-main outage. (Logs
 // say `fence`, not token: fields named like tokens are redacted as secrets.)
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { LeaseClaim } from '../redis/index.ts';
 
@@ -34,9 +33,13 @@ export interface Leadership {
   stop(): Promise<void>;
 }
 
-/** Unique per process run, readable in `redis-cli GET tg:lease:supervisor`. */
-export function leaseOwner(): string {
-  return `${hostname().replace(/\|/g, '_')}:${process.pid}:${randomUUID().slice(0, 8)}`;
+/**
+ * A supervisor's identity in the lease: its host and its outbox directory, both stable across
+ * restarts (a container keeps its hostname), so a supervisor restarted by Docker renews its own lease
+ * at once instead of standing by until it lapses; two supervisors never share an outbox directory.
+ */
+export function leaseOwner(spoolDir: string): string {
+  return `${hostname()}:${spoolDir}`.replace(/\|/g, '_');
 }
 
 export async function startLeadership(o: LeadershipOptions): Promise<Leadership> {

@@ -134,7 +134,7 @@ export async function startSupervisorProcess(
     lease: new RedisLease(
       redis.connection,
       redis.keys.lease(SUPERVISOR_ID),
-      leaseOwner(),
+      leaseOwner(config.spoolDir),
       tuning.heartbeatTimeoutMs,
     ),
     renewEveryMs: interval,

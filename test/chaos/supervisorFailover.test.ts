@@ -2,6 +2,7 @@
 // acts, the other stands by and publishes nothing. SIGKILL the leader: the standby claims the lapsed
 // lease and leads (a larger fencing token), then detects a collector SIGKILL and publishes its
 // COLLECTOR_DOWN. SIGTERM a leader: it releases the lease, so a standby leads within one renewal.
+// A supervisor restarted in place keeps its lease.
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
@@ -45,9 +46,15 @@ describe('supervisor failover through the Redis lease', () => {
     // Each supervisor keeps its outbox on its own disk, as on separate hosts.
     const own = (name: string) => ({ TG_SPOOL_DIR: join(p.dir, name) });
 
-    const a = p.start('supervisor', own('a'));
+    // Restarted in place (same host, same outbox directory: what Docker's restart policy does), a
+    // supervisor is the lease's owner still and leads at once instead of waiting for it to lapse.
+    let a = p.start('supervisor', own('a'));
+    const first = await a.waitFor(isReady, 40_000);
+    expect(first).toMatchObject({ role: 'leader' });
+    await a.kill('SIGKILL');
+    a = p.start('supervisor', own('a'));
     const ready = await a.waitFor(isReady, 40_000);
-    expect(ready).toMatchObject({ role: 'leader' });
+    expect(ready).toMatchObject({ role: 'leader', leaseFence: first.leaseFence });
     const b = p.start('supervisor', own('b'));
     expect(await b.waitFor(isReady, 40_000)).toMatchObject({ role: 'standby' });
     const col = p.start('collector');
