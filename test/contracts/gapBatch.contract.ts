@@ -6,25 +6,14 @@ import { kstTime, MINUTE_MS } from '../../machines/marketHours.ts';
 import type { Gap } from '../../machines/types.ts';
 import { GapLedger } from '../../ports/memory/gapLedger.ts';
 import type { Store } from '../../ports/store.ts';
+import { gapFixture } from './gapFixture.ts';
 import type { ContractOptions, MakeHarness, Harness } from './harness.ts';
 
 const PROPERTY_RUNS = Number(process.env.TG_PROPERTY_RUNS ?? 100);
 const M0 = kstTime('20250102', '09:00');
 const M1 = M0 + MINUTE_MS;
 
-const gap = (id: string, extra: Partial<Gap> = {}): Gap => ({
-  id,
-  collector: 'collector:kis-1',
-  symbol: 'S',
-  start: M0,
-  end: null,
-  status: 'open',
-  priority: 1000,
-  recoveredUntil: M0,
-  attempts: 0,
-  reason: null,
-  ...extra,
-});
+const gap = gapFixture(M0);
 
 /** Gap i of a big outage: its own symbol, a start off the minute, a fractional priority. */
 const outageGap = (i: number): Gap => {

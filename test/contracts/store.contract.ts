@@ -4,10 +4,11 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kstTime, MINUTE_MS } from '../../machines/marketHours.ts';
-import type { Bar, Gap } from '../../machines/types.ts';
+import type { Bar } from '../../machines/types.ts';
 import type { Store, StoredBar } from '../../ports/store.ts';
 import { faultsContract } from './faults.contract.ts';
 import { gapBatchContract } from './gapBatch.contract.ts';
+import { gapFixture } from './gapFixture.ts';
 import type { ContractOptions, Harness, MakeHarness } from './harness.ts';
 import { referenceBars, tape, toBatches, type Trade } from './ticks.ts';
 
@@ -55,19 +56,7 @@ const bar = (minute: number, price: number, volume: number): Bar => ({
   volume,
 });
 
-const gap = (id: string, extra: Partial<Gap> = {}): Gap => ({
-  id,
-  collector: 'collector:kis-1',
-  symbol: 'S',
-  start: M0,
-  end: null,
-  status: 'open',
-  priority: 1000,
-  recoveredUntil: M0,
-  attempts: 0,
-  reason: null,
-  ...extra,
-});
+const gap = gapFixture(M0);
 
 export function storeContract(name: string, make: MakeHarness<Store>, options: ContractOptions): void {
   describe(`${name}: Store contract`, () => {
