@@ -6,7 +6,7 @@ import { evaluatePage, type Chunk, type PageOutcome } from '../machines/recovery
 import type { BrokerRest } from '../ports/broker.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
-import { withTimeout } from './timeout.ts';
+import { withTimeoutExcept } from './timeout.ts';
 
 export interface BackfillDeps {
   clock: Clock;
@@ -15,6 +15,8 @@ export interface BackfillDeps {
   /** A request with no answer after this long counts as the broker being unreachable. */
   requestTimeoutMs: number;
   settleMs: number;
+  /** The next rate-limit token, for a broker call that needs more than one HTTP request. */
+  permit?: () => Promise<void>;
 }
 
 export interface BackfillRequest extends Chunk {
@@ -30,10 +32,12 @@ export async function backfillChunk(deps: BackfillDeps, req: BackfillRequest): P
   const fetchedAt = deps.clock.now();
   let page;
   try {
-    page = await withTimeout(
+    // Waiting for a further token is queueing, not the broker failing to answer.
+    const permit = deps.permit;
+    page = await withTimeoutExcept(
       deps.clock,
       deps.requestTimeoutMs,
-      () => deps.brokerRest.minuteBars(req.symbol, req.to),
+      (paused) => deps.brokerRest.minuteBars(req.symbol, req.to, permit && (() => paused(permit))),
       'broker',
       'TG_ERR_BROKER_DOWN',
     );

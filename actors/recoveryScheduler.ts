@@ -239,8 +239,17 @@ export class RecoveryScheduler {
     const { symbol, id } = gw.gap;
     this.d.onRequest?.({ at: now, symbol, gapId: id, from: chunk.from, to: chunk.to });
     const { clock, brokerRest, store, options } = this.d;
+    // A page beyond the broker's first answer (Kiwoom paging) waits for a token of its own.
+    const permit = () => this.d.gatekeeper.acquire(undefined, this.abort.signal);
     backfillChunk(
-      { clock, brokerRest, store, requestTimeoutMs: options.requestTimeoutMs, settleMs: options.settleMs },
+      {
+        clock,
+        brokerRest,
+        store,
+        requestTimeoutMs: options.requestTimeoutMs,
+        settleMs: options.settleMs,
+        permit,
+      },
       { symbol, ...chunk },
     ).then(
       (outcome) => this.settled(gw, () => this.onPage(gw, chunk, outcome)),

@@ -16,8 +16,11 @@ export interface BrokerRest {
    * Minute bars of today at or before the minute containing `beforeOrAt`, newest first.
    * Rejects with TgError TG_ERR_BROKER_REJECTED (details: { retryAfterMs, status, msgCd }) on a
    * rate-limit rejection, TG_ERR_BROKER_DOWN when unreachable, TG_ERR_BROKER_HTTP on other errors.
+   * The caller's rate-limit token covers ONE HTTP request: a client that needs more for this call
+   * (Kiwoom cont-yn paging) awaits `permit` (the next token) before each further request, and
+   * without one fails with TG_ERR_BROKER_HTTP rather than send past the limit.
    */
-  minuteBars(symbol: string, beforeOrAt: number): Promise<MinuteBarPage>;
+  minuteBars(symbol: string, beforeOrAt: number, permit?: () => Promise<void>): Promise<MinuteBarPage>;
 }
 
 export interface SubscribeResult {

@@ -22,11 +22,15 @@ export function recordingRest(inner: BrokerRest): RecordingRest {
     broker: inner.broker,
     appKey: inner.appKey,
     calls,
-    async minuteBars(symbol: string, beforeOrAt: number): Promise<MinuteBarPage> {
+    async minuteBars(
+      symbol: string,
+      beforeOrAt: number,
+      permit?: () => Promise<void>,
+    ): Promise<MinuteBarPage> {
       const call: Call = { sentAt: performance.now(), doneAt: NaN, outcome: 'ok' };
       calls.push(call);
       try {
-        return await inner.minuteBars(symbol, beforeOrAt);
+        return await inner.minuteBars(symbol, beforeOrAt, permit);
       } catch (e) {
         call.outcome = isTgError(e, 'TG_ERR_BROKER_REJECTED') ? 'rejected' : 'failed';
         throw e;

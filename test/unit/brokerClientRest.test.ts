@@ -160,7 +160,12 @@ describe('Kiwoom minuteBars (ka10080)', () => {
   it('follows cont-yn/next-key until it holds 30 bars at or before the asked minute', async () => {
     const s = await server(pagedChart(25));
     const target = kstTime(DAY, '09:45');
-    const page = await kiwoom(s.url).rest.minuteBars('005930', target + 20_000);
+    let permits = 0;
+    const permit = async () => {
+      permits++;
+    };
+    const page = await kiwoom(s.url).rest.minuteBars('005930', target + 20_000, permit);
+    expect(permits).toBe(4); // one rate-limit token per request after the first
     expect(page.bars).toHaveLength(30);
     expect(page.bars[0].minute).toBe(target);
     expect(page.bars[29].minute).toBe(target - 29 * MINUTE_MS);
@@ -177,9 +182,30 @@ describe('Kiwoom minuteBars (ka10080)', () => {
     expect(JSON.parse(chart[0].body)).toMatchObject({ stk_cd: '005930', tic_scope: '1' });
   });
 
+  it('never sends a further page request without a permit (one token, one request)', async () => {
+    const s = await server(pagedChart(25));
+    const e = await rejection(kiwoom(s.url).rest.minuteBars('005930', kstTime(DAY, '09:45')));
+    expect(e.code).toBe('TG_ERR_BROKER_HTTP');
+    expect(e.message).toMatch(/no rate-limit permit/);
+    expect(s.requests.filter((r) => r.path === '/api/dostk/chart')).toHaveLength(1);
+  });
+
+  it('waits for the permit before each further page and sends nothing while it waits', async () => {
+    const s = await server(pagedChart(50));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const pending = kiwoom(s.url).rest.minuteBars('005930', kstTime(DAY, '09:30'), () => gate);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.requests.filter((r) => r.path === '/api/dostk/chart')).toHaveLength(1);
+    release();
+    const page = await pending;
+    expect(page.bars[0].minute).toBe(kstTime(DAY, '09:30'));
+    expect(s.requests.filter((r) => r.path === '/api/dostk/chart')).toHaveLength(3);
+  });
+
   it('is exhausted when the last page is reached', async () => {
     const s = await server(pagedChart(50));
-    const page = await kiwoom(s.url).rest.minuteBars('005930', kstTime(DAY, '09:10'));
+    const page = await kiwoom(s.url).rest.minuteBars('005930', kstTime(DAY, '09:10'), async () => {});
     expect(page.bars.map((b) => b.minute)).toEqual(
       Array.from({ length: 11 }, (_, i) => kstTime(DAY, '09:10') - i * MINUTE_MS),
     );

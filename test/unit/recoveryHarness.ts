@@ -51,7 +51,22 @@ export class ScriptedBroker implements BrokerRest {
     this.sessionStart = sessionStart;
   }
 
-  minuteBars(symbol: string, beforeOrAt: number): Promise<MinuteBarPage> {
+  /**
+   * HTTP requests each call makes before its answer (Kiwoom paging back to an older minute): each is
+   * counted against the rate limit and needs a permit (the next token) before it.
+   */
+  extraPages = 0;
+
+  async minuteBars(symbol: string, beforeOrAt: number, permit?: () => Promise<void>): Promise<MinuteBarPage> {
+    for (let i = 0; i < this.extraPages; i++) {
+      await this.request(symbol, beforeOrAt);
+      if (!permit) throw new TgError('TG_ERR_BROKER_HTTP', 'a further page without a permit', {});
+      await permit();
+    }
+    return this.request(symbol, beforeOrAt);
+  }
+
+  private request(symbol: string, beforeOrAt: number): Promise<MinuteBarPage> {
     const now = this.clock.now();
     const recent = this.requests.filter((r) => r.outcome === 'ok' && r.at > now - 1000).length;
     if (this.down) {

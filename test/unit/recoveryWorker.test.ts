@@ -51,6 +51,33 @@ describe('recovery worker', () => {
     expect(recovered.map((e) => e.event)).toMatchObject([{ gapId: gap.id, symbol: '005930', minutes: 12 }]);
   });
 
+  it('takes a rate-limit token for every HTTP request of a call that pages (one token, one request)', async () => {
+    const w = await setup({ startAt: at('09:40') });
+    w.broker.extraPages = 2;
+    await w.run(1500);
+    const symbols = ['005930', '000660', '035420', '051910', '005380', '000270'];
+    const start = at('09:00') + 5000;
+    await w.publish(
+      collectorDown(
+        'collector:kis-1',
+        symbols.map((symbol, i) => ({ symbol, start, priority: HIGH - i })),
+        w.kernel.now(),
+      ),
+    );
+    await w.run(20_000);
+    expect(w.broker.requests.filter((r) => r.outcome !== 'ok')).toEqual([]);
+    // Every call made 3 requests at the broker, and the limit (20/s) held in every second.
+    const ok = w.broker.okRequests().map((r) => r.at);
+    expect(ok.length).toBeGreaterThanOrEqual(3 * symbols.length);
+    for (const t of ok) expect(ok.filter((u) => u > t - 1000 && u <= t).length).toBeLessThanOrEqual(20);
+    // ... and the paged calls succeeded: each gap's first 30 minutes are back-filled.
+    for (const symbol of symbols) {
+      const gap = w.gap(`gap:${symbol}:${start}`)!;
+      expect(gap.status).not.toBe('unrecoverable');
+      expect(gap.recoveredUntil).toBeGreaterThanOrEqual(at('09:30'));
+    }
+  });
+
   it('dispatches the higher-volume symbol first (005930 before 000020)', async () => {
     const w = await setup({ startAt: at('09:30'), concurrency: 1 });
     await w.run(1500);

@@ -62,11 +62,22 @@ export class KiwoomRestClient implements BrokerRest {
     this.appKey = o.appKey;
   }
 
-  async minuteBars(symbol: string, beforeOrAt: number): Promise<MinuteBarPage> {
+  async minuteBars(symbol: string, beforeOrAt: number, permit?: () => Promise<void>): Promise<MinuteBarPage> {
     const target = minuteOf(beforeOrAt);
     const found = new Map<number, Bar>();
     let nextKey: string | undefined;
     for (let pages = 0; pages < KIWOOM_MAX_PAGES; pages++) {
+      // Every page is a request the broker counts: each one after the first needs its own token.
+      if (pages > 0) {
+        if (!permit) {
+          throw new TgError(
+            'TG_ERR_BROKER_HTTP',
+            'kiwoom ka10080: the minute is beyond the first page and no rate-limit permit was given for more requests',
+            { broker: 'kiwoom', symbol },
+          );
+        }
+        await permit();
+      }
       const page = await this.fetchPage(symbol, nextKey);
       for (const b of page.bars) if (b.minute <= target && !found.has(b.minute)) found.set(b.minute, b);
       const atOrBefore = [...found.values()].sort((a, b) => b.minute - a.minute);
