@@ -35,7 +35,7 @@ import {
 } from './recoveryScheduler.ts';
 import { auditGaps } from './recoveryAudit.ts';
 import { storeError } from './backfill.ts';
-import { withTimeout } from './timeout.ts';
+import { withTimeout, withTimeoutExcept } from './timeout.ts';
 
 export interface RecoveryAuditOptions {
   intervalMs: number;
@@ -201,10 +201,12 @@ export function startRecoveryWorker(deps: RecoveryWorkerDeps): RecoveryWorkerHan
         if (symbol !== undefined) {
           // The broker is probed with one real (rate-limited) request: it has no cheaper health call.
           await gatekeeper.acquire(clock.now() + options.requestTimeoutMs);
-          await withTimeout(
+          // A broker with short pages may need more than one request for 30 bars: a token each.
+          const permit = () => gatekeeper.acquire(clock.now() + options.requestTimeoutMs);
+          await withTimeoutExcept(
             clock,
             options.requestTimeoutMs,
-            () => ports.brokerRest.minuteBars(symbol, clock.now()),
+            (paused) => ports.brokerRest.minuteBars(symbol, clock.now(), () => paused(permit)),
             'broker',
             'TG_ERR_BROKER_DOWN',
           );

@@ -25,6 +25,12 @@ afterAll(async () => {
   await emu?.close();
 });
 
+/**
+ * These tests exercise the clients, not the gatekeeper: a further Kiwoom page (20 rows a page here)
+ * may go out at once. In the product each one waits for its own rate-limit token.
+ */
+const unmetered = async () => {};
+
 let keys = 0;
 /** A fresh app key per test: sessions, token throttles and rate limits are per app key. */
 const appKey = (broker: BrokerName) => `${broker}-app-key-${++keys}-0123456789abcdef`;
@@ -80,7 +86,7 @@ async function pageAll(p: BrokerPorts, symbol: string, from: number): Promise<Ma
   for (let calls = 0; calls < 50; calls++) {
     let page;
     try {
-      page = await p.rest.minuteBars(symbol, target);
+      page = await p.rest.minuteBars(symbol, target, unmetered);
     } catch (e) {
       if (!isTgError(e, 'TG_ERR_BROKER_REJECTED')) throw e;
       await new Promise((r) => setTimeout(r, Number(e.details.retryAfterMs)));
@@ -114,13 +120,13 @@ describe.each(['kis', 'kiwoom'] as const)('%s client against the emulator', (bro
     const tokens = new TokenRegistry();
     const a = ports(broker, key, tokens);
     const b = ports(broker, key, tokens);
-    await a.rest.minuteBars(emu.symbols[0], Date.now());
-    await b.rest.minuteBars(emu.symbols[1], Date.now());
+    await a.rest.minuteBars(emu.symbols[0], Date.now(), unmetered);
+    await b.rest.minuteBars(emu.symbols[1], Date.now(), unmetered);
     expect(a.stats().tokenIssues).toBe(1);
     expect(b.stats().tokenIssues).toBe(1);
     if (broker === 'kis') {
       // A process without the cache would have asked again, and KIS refuses a second issue this minute.
-      const e = await caught(ports(broker, key).rest.minuteBars(emu.symbols[0], Date.now()));
+      const e = await caught(ports(broker, key).rest.minuteBars(emu.symbols[0], Date.now(), unmetered));
       expect(e.code).toBe('TG_ERR_BROKER_REJECTED');
       expect(e.details).toMatchObject({ status: 403, msgCd: 'EGW00133' });
     }
@@ -155,9 +161,9 @@ describe.each(['kis', 'kiwoom'] as const)('%s client against the emulator', (bro
 
   it('a burst over the rate limit surfaces as TG_ERR_BROKER_REJECTED with retryAfterMs', async () => {
     const p = ports(broker, appKey(broker));
-    await p.rest.minuteBars(emu.symbols[0], Date.now());
+    await p.rest.minuteBars(emu.symbols[0], Date.now(), unmetered);
     const results = await Promise.allSettled(
-      Array.from({ length: 60 }, () => p.rest.minuteBars(emu.symbols[0], Date.now())),
+      Array.from({ length: 60 }, () => p.rest.minuteBars(emu.symbols[0], Date.now(), unmetered)),
     );
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     expect(errors.length).toBeGreaterThan(0);
@@ -172,7 +178,7 @@ describe.each(['kis', 'kiwoom'] as const)('%s client against the emulator', (bro
     // Waiting out retryAfterMs is enough to be served again.
     const wait = Math.max(...errors.map((e) => Number((e as TgError).details.retryAfterMs)));
     await new Promise((r) => setTimeout(r, wait + 50));
-    expect((await p.rest.minuteBars(emu.symbols[0], Date.now())).bars.length).toBeGreaterThan(0);
+    expect((await p.rest.minuteBars(emu.symbols[0], Date.now(), unmetered)).bars.length).toBeGreaterThan(0);
   });
 
   it('a second session of the same app key is refused or replaces the first, and the loser hears why', async () => {
@@ -225,11 +231,11 @@ describe.each(['kis', 'kiwoom'] as const)('%s client against the emulator', (bro
 
   it('rest-down (HTML 503 pages) is TG_ERR_BROKER_DOWN', async () => {
     const p = ports(broker, appKey(broker));
-    await p.rest.minuteBars(emu.symbols[0], Date.now());
+    await p.rest.minuteBars(emu.symbols[0], Date.now(), unmetered);
     expect(await fault('rest-down', 30_000)).toBe(200);
-    const e = await caught(p.rest.minuteBars(emu.symbols[0], Date.now()));
+    const e = await caught(p.rest.minuteBars(emu.symbols[0], Date.now(), unmetered));
     expect(e.code).toBe('TG_ERR_BROKER_DOWN');
     expect(await fault('rest-down', 0)).toBe(200);
-    expect((await p.rest.minuteBars(emu.symbols[0], Date.now())).bars.length).toBeGreaterThan(0);
+    expect((await p.rest.minuteBars(emu.symbols[0], Date.now(), unmetered)).bars.length).toBeGreaterThan(0);
   });
 });
