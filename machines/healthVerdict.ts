@@ -98,20 +98,26 @@ export function onHeartbeat(f: ViewFacts, beat: HeartbeatPayload, now: number): 
       aliveSince = null;
     }
   }
-  return {
+  const alive = {
     ...f,
     det: recordBeat(f.det, beat.at, f.params),
     suspectAt: null,
     silencedAt: null,
     dead: null,
     awaiting: null,
-    lastBeat: beat,
-    // A mirror entry newer than this beat (the registry is read late) still says what the component is.
-    reported: f.reported && f.reported.at > beat.at ? f.reported : { state: beat.state, at: beat.at },
-    brokerLostSince: f.collector && beat.brokerConnected === false ? (f.brokerLostSince ?? beat.at) : null,
-    stall: f.collector ? stallVerdict(beat, now, f.params, f.halted) : f.stall,
     failed,
     aliveSince,
+  };
+  // A mirror entry newer than this beat (the registry is read late; a collector's first beat, sent
+  // while it connected, can arrive after its "healthy") still says what the component is: the beat
+  // proves life, but its state and broker connection are older news and must not override it.
+  if (f.reported && f.reported.at > beat.at) return alive;
+  return {
+    ...alive,
+    lastBeat: beat,
+    reported: { state: beat.state, at: beat.at },
+    brokerLostSince: f.collector && beat.brokerConnected === false ? (f.brokerLostSince ?? beat.at) : null,
+    stall: f.collector ? stallVerdict(beat, now, f.params, f.halted) : f.stall,
   };
 }
 

@@ -47,6 +47,11 @@ export interface SupervisorCore {
   restartSeq: number;
   views: Record<string, ViewRecord>;
   beats: Record<string, HeartbeatPayload>;
+  /**
+   * Time of each process's newest mirrored state. A beat older than it (the registry is read later
+   * than Pub/Sub delivers) proves life but is older news for coverage: it is not kept in `beats`.
+   */
+  mirroredAt: Record<string, number>;
   books: Record<string, RestartBook>;
   coverage: CoverageState;
   /** Gatekeeper client id -> time of its last beat (N for the local share). */
@@ -122,6 +127,7 @@ export function createCore(input: SupervisorInput): SupervisorCore {
     restartSeq: 0,
     views: {},
     beats: {},
+    mirroredAt: {},
     books,
     coverage: emptyCoverage(),
     gatekeeperClients: {},

@@ -49,9 +49,11 @@ export function heartbeatStep(core: SupervisorCore, beat: HeartbeatPayload, now:
   const s = new Step(core);
   if (isClient) s.set('gatekeeperClients', c, beat.at);
   if (!traits || traits.kind !== 'process' || (prev && beat.at <= prev.at)) return s.result();
-  s.set('beats', c, beat);
+  // Older than the newest mirrored state: life, but no news on connection or ticks (see mirroredAt).
+  const stale = beat.at < (core.mirroredAt[c] ?? -Infinity);
+  if (!stale) s.set('beats', c, beat);
   s.toView(c, { type: 'HEARTBEAT', payload: beat });
-  if (traits.collector) coverageStep(s, c, now);
+  if (traits.collector && !stale) coverageStep(s, c, now);
   return s.result();
 }
 

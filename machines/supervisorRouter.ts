@@ -46,7 +46,9 @@ export function routeEvent(
     case 'STATE_MIRRORED': {
       const ev = e as Extract<SupervisorEvent, { type: 'STATE_MIRRORED' }>;
       if (core.traits[ev.component]?.kind !== 'process') return NO_STEP(core);
-      return broadcastStep(core, { type: 'STATE_MIRRORED', state: ev.state, at: ev.at }, [ev.component]);
+      const newer = ev.at > (core.mirroredAt[ev.component] ?? -Infinity);
+      const next = newer ? { ...core, mirroredAt: { ...core.mirroredAt, [ev.component]: ev.at } } : core;
+      return broadcastStep(next, { type: 'STATE_MIRRORED', state: ev.state, at: ev.at }, [ev.component]);
     }
     case 'PROBE_OK':
     case 'PROBE_FAILED': {

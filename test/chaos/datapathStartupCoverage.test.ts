@@ -2,7 +2,8 @@
 // under load): a collector whose broker connect outlasts one heartbeat beats once while connecting
 // and once while subscribing. The supervisor judged coverage on the new beat before its view had
 // seen it, so "degraded, broker lost" plus "connected" covered for an instant, then the view said
-// `recovering` and a COLLECTOR_DOWN with gaps went out for a collector that never failed.
+// `recovering` and a COLLECTOR_DOWN with gaps went out for a collector that never failed. Likewise
+// a first beat sent while connecting but read from the registry after the mirrored "healthy".
 import { describe, expect, it } from 'vitest';
 import type { HealthState, TgEvent } from '../../machines/types.ts';
 import { drive, flush, startSupervisorMachine, testConfig } from '../unit/supervisorHarness.ts';
@@ -30,6 +31,34 @@ describe('a collector that connects slowly', () => {
     await beat(1000, 'recovering', false);
     await beat(2000, 'recovering', true);
     await beat(3000, 'healthy', true, 2500);
+    expect(types()).toEqual([]);
+  });
+
+  it('is not declared down when its first beat (sent while connecting) is read after its mirrored "healthy"', async () => {
+    const { r, beat, types } = rig();
+    const send = async (at: number, e: Parameters<typeof r.send>[0]) => {
+      r.clock.set(at);
+      r.send(e);
+      await flush();
+    };
+    r.clock.set(500);
+    r.send({ type: 'HEARTBEAT', payload: { component: COLLECTOR, at: 500, state: 'recovering' } }); // starting beat
+    await send(600, { type: 'REGISTRY_READ', at: 600 });
+    await send(1900, { type: 'STATE_MIRRORED', component: COLLECTOR, state: 'healthy', at: 1860 });
+    // Its first own beat, written at 1730 while it connected, read only now.
+    r.clock.set(2400);
+    r.send({
+      type: 'HEARTBEAT',
+      payload: {
+        component: COLLECTOR,
+        at: 1730,
+        state: 'recovering',
+        brokerConnected: false,
+        lastTickAt: {},
+      },
+    });
+    await send(2500, { type: 'REGISTRY_READ', at: 2500 });
+    await beat(3000, 'healthy', true, 1860);
     expect(types()).toEqual([]);
   });
 
