@@ -17,6 +17,7 @@ import { openRateLimitStore } from '../../runtime/processes/wiring.ts';
 import { createRedisPorts } from '../../runtime/redis/index.ts';
 import type { GapSet } from './gaps.ts';
 import { emulatorKeyStats, recordingRest, statsSince, type Call, type KeyStats } from './recorder.ts';
+import { emulatorTruthBars } from '../../test/infra/emulatorTruth.ts';
 
 /**
  * How the shared bucket is reached: 'process' = runtime/processes/wiring.ts openRateLimitStore, what
@@ -67,10 +68,9 @@ async function sampleBarsMatch(store: PgStore, emulatorUrl: string, gapSet: GapS
   let same = 0;
   for (const g of sample) {
     const [from, to] = [minuteOf(g.start), minuteOf(g.end) + MINUTE_MS];
-    const res = await fetch(`${emulatorUrl}/_emulator/truth/bars?symbol=${g.symbol}`);
-    const truth = ((await res.json()) as { minute: string; close: number; volume: number }[])
-      .map((b) => ({ minute: new Date(b.minute).getTime(), close: b.close, volume: b.volume }))
-      .filter((b) => b.minute >= from && b.minute < to);
+    const truth = (await emulatorTruthBars(emulatorUrl, g.symbol)).filter(
+      (b) => b.minute >= from && b.minute < to,
+    );
     const stored = await store.bars(g.symbol, from, to);
     const key = (b: { minute: number; close: number; volume: number }) =>
       `${b.minute}:${b.close}:${b.volume}`;

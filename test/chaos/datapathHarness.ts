@@ -1,7 +1,7 @@
 // Data-path chaos tests' plumbing: private servers that can be SIGKILLed without losing what they
 // acknowledged (as deployed), and a Pipeline = one config + real `tickguard` processes on its own
 // Redis prefix and PostgreSQL schema, with the few Redis/CLI reads the tests assert on.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { EmulatorHandle } from '../../runtime/emulator/index.ts';
-import { freePort, startPostgres, waitForPort, type ServerHandle } from '../infra/servers.ts';
+import { startPostgres, startRedis, type ServerHandle } from '../infra/servers.ts';
 import { startTickguard, until, type LogLine, type TgProcess } from './processes.ts';
 
 export { until };
@@ -18,48 +18,8 @@ const BIN = fileURLToPath(new URL('../../bin/tickguard.js', import.meta.url));
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/**
- * redis-server with an append-only file, like redis-main in docker-compose.yml: a SIGKILL loses
- * nothing it acknowledged. `appendfsync always` because with everysec Redis may postpone the write
- * of the AOF buffer by up to 2 s while an fsync is in progress, which would make a kill lose data.
- */
-const AOF_ALWAYS = ['--appendonly', 'yes', '--appendfsync', 'always'];
-
-export async function startDurableRedis(): Promise<ServerHandle> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'tg-redis-aof-'));
-  let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...AOF_ALWAYS],
-      { stdio: 'ignore' },
-    );
-    await waitForPort(port).catch(async (e: unknown) => {
-      await kill();
-      throw e;
-    });
-  };
-  const kill = async () => {
-    const c = child;
-    child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await gone;
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    kill,
-    start,
-    destroy: async () => {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+/** redis-server with an append-only file, like redis-main in docker-compose.yml (servers.ts). */
+export const startDurableRedis = (): Promise<ServerHandle> => startRedis({ durable: true });
 
 /**
  * Private PostgreSQL whose commits survive a SIGKILL of the postmaster, as on a deployed server. The

@@ -6,6 +6,7 @@ import { MINUTE_MS, minuteOf } from '../../machines/marketHours.ts';
 import type { TickBatch } from '../../machines/types.ts';
 import { createBrokerPorts, type BrokerPorts } from '../../runtime/brokers/index.ts';
 import type { EmulatorHandle } from '../../runtime/emulator/index.ts';
+import { emulatorTruthBars } from '../infra/emulatorTruth.ts';
 
 export interface Trade {
   day: string;
@@ -137,15 +138,6 @@ export interface OracleReport {
   problems: string[];
 }
 
-interface TruthBar {
-  minute: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
-
 /**
  * For each symbol, over the interval the pipeline captured (first .. last stored tick):
  * - ticks: unique by (day, cum_volume), contiguous (each cum_volume = previous + own volume: no hole),
@@ -209,17 +201,9 @@ export async function checkDataPath(o: {
 
     const from = minuteOf(first.ts) + MINUTE_MS;
     const to = minuteOf(last.ts);
-    const res = await fetch(`${o.emu.url}/_emulator/truth/bars?symbol=${symbol}`);
-    const expected = ((await res.json()) as TruthBar[])
-      .map((b) => ({
-        minute: Date.parse(b.minute),
-        open: b.open,
-        high: b.high,
-        low: b.low,
-        close: b.close,
-        volume: b.volume,
-      }))
-      .filter((b) => b.minute >= from && b.minute < to);
+    const expected = (await emulatorTruthBars(o.emu.url, symbol)).filter(
+      (b) => b.minute >= from && b.minute < to,
+    );
     const stored = await db.query(
       `select extract(epoch from minute) * 1000 as minute, open, high, low, close, volume from ${schema}.bars_1m
         where symbol = $1 and minute >= to_timestamp($2 / 1000.0) and minute < to_timestamp($3 / 1000.0) order by minute`,

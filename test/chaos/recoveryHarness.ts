@@ -10,6 +10,7 @@ import type { Bar, Gap } from '../../machines/types.ts';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../runtime/emulator/index.ts';
 import { createPgStore, type PgStore } from '../../runtime/postgres/index.ts';
 import { startTickguard, until, type LogLine, type TgProcess } from './processes.ts';
+import { emulatorTruthBars } from '../infra/emulatorTruth.ts';
 
 export { until };
 
@@ -115,11 +116,7 @@ export async function createChaosWorld(o: WorldOptions): Promise<ChaosWorld> {
       };
       return body.appKeys[appKey] ?? { requests: 0, rejections: 0, maxRequestsInAnySecond: 0 };
     },
-    async truth(symbol) {
-      const res = await fetch(`${emu.url}/_emulator/truth/bars?symbol=${symbol}`);
-      const rows = (await res.json()) as (PlainBar & { minute: string })[];
-      return rows.map((b) => ({ ...b, minute: Date.parse(b.minute) }));
-    },
+    truth: (symbol) => emulatorTruthBars(emu.url, symbol),
     async bars(symbol, fromMinute, toMinute) {
       const rows = await store.bars(symbol, fromMinute, toMinute + MINUTE_MS);
       return rows.map(({ minute, open, high, low, close, volume, source }) => ({

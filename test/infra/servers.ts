@@ -65,16 +65,20 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** redis-server without persistence on a free port. */
-export async function startRedis(): Promise<ServerHandle> {
+/**
+ * A throwaway redis-server. `durable`: with an append-only file like redis-main in
+ * docker-compose.yml, so a SIGKILL loses nothing it acknowledged; `appendfsync always` because with
+ * everysec Redis may postpone the write of the AOF buffer by up to 2 s while an fsync is in
+ * progress, which would make a kill lose data.
+ */
+export async function startRedis(o: { durable?: boolean } = {}): Promise<ServerHandle> {
   const port = await freePort();
   const bin = which('redis-server', ['/usr/bin/redis-server']);
+  const dir = o.durable ? mkdtempSync(join(tmpdir(), 'tg-redis-aof-')) : undefined;
+  const persistence = dir
+    ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no'];
   let child: ChildProcess | undefined;
-  const start = async () => {
-    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    await waitForPort(port);
-  };
   const kill = async () => {
     if (!child) return;
     const c = child;
@@ -82,8 +86,21 @@ export async function startRedis(): Promise<ServerHandle> {
     c.kill('SIGKILL');
     await exited(c);
   };
+  const start = async () => {
+    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
+      stdio: 'ignore',
+    });
+    await waitForPort(port).catch(async (e: unknown) => {
+      await kill();
+      throw e;
+    });
+  };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, kill, start, destroy: kill };
+  const destroy = async () => {
+    await kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  return { url: `redis://127.0.0.1:${port}`, port, kill, start, destroy };
 }
 
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;

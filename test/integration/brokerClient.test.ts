@@ -8,6 +8,7 @@ import type { Bar, BrokerName, TickBatch } from '../../machines/types.ts';
 import { createBrokerPorts, TokenRegistry, type BrokerPorts } from '../../runtime/brokers/index.ts';
 import { startEmulator, type EmulatorHandle } from '../../runtime/emulator/index.ts';
 import { realClockForTests, recorder, until } from '../unit/brokerClientHarness.ts';
+import { emulatorTruthBars } from '../infra/emulatorTruth.ts';
 
 let emu: EmulatorHandle;
 beforeAll(async () => {
@@ -68,15 +69,7 @@ async function fault(kind: 'drop-ws' | 'rest-down', forMs: number): Promise<numb
 }
 
 async function truthBars(symbol: string): Promise<Bar[]> {
-  const rows = (await (await fetch(`${emu.url}/_emulator/truth/bars?symbol=${symbol}`)).json()) as {
-    minute: string;
-    open: number;
-    high: number;
-    low: number;
-    close: number;
-    volume: number;
-  }[];
-  return rows.map((r) => ({ ...r, symbol, minute: Date.parse(r.minute) }));
+  return (await emulatorTruthBars(emu.url, symbol)).map((b) => ({ ...b, symbol }));
 }
 
 /** Pages back from now, like the recovery worker, waiting out rate-limit rejections. */

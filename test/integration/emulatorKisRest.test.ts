@@ -8,6 +8,7 @@ import { decodeKisMinuteBarsResponse } from '../../runtime/brokers/kis/minuteBar
 import { kstHms } from '../../runtime/brokers/kis/wire.ts';
 import type { EmulatorHandle } from '../../runtime/emulator/index.ts';
 import { getJson, kisApproval, kisToken, post, testClock, withEmulator } from './emulatorHarness.ts';
+import { emulatorTruthBars } from '../infra/emulatorTruth.ts';
 
 const PATH = '/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice';
 
@@ -38,15 +39,7 @@ async function minuteBars(
 }
 
 const truthOf = async (emu: EmulatorHandle, symbol: string): Promise<Bar[]> =>
-  (await getJson(`${emu.url}/_emulator/truth/bars?symbol=${symbol}`)).body.map((b: any) => ({
-    symbol,
-    minute: Date.parse(b.minute),
-    open: b.open,
-    high: b.high,
-    low: b.low,
-    close: b.close,
-    volume: b.volume,
-  }));
+  (await emulatorTruthBars(emu.url, symbol)).map((b) => ({ ...b, symbol }));
 
 describe('broker emulator: KIS auth', () => {
   it('issues one token per app key per minute; a second request is 403 EGW00133; after a minute the same token comes back', async () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { startEmulator, type EmulatorHandle } from '../../runtime/emulator/index.ts';
 import { startTickguard, until, type LogLine, type TgProcess } from '../chaos/processes.ts';
 import { testClock } from './emulatorHarness.ts';
+import { emulatorTruthBars } from '../infra/emulatorTruth.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tickguard.js', import.meta.url));
 const SPEED = 10; // emulator minutes pass in 6 s, so completed minutes exist within the test
@@ -137,17 +138,9 @@ describe('tickguard up against Redis, PostgreSQL and the broker emulator', () =>
       },
       45_000,
     );
-    const truth = (await (await fetch(`${emu.url}/_emulator/truth/bars?symbol=${symbol}`)).json()) as {
-      minute: string;
-      open: number;
-      high: number;
-      low: number;
-      close: number;
-      volume: number;
-    }[];
-    const expected = truth
-      .map((b) => ({ ...b, minute: Date.parse(b.minute) }))
-      .filter((b) => b.minute >= window.from && b.minute < window.to);
+    const expected = (await emulatorTruthBars(emu.url, symbol)).filter(
+      (b) => b.minute >= window.from && b.minute < window.to,
+    );
     expect(expected.length).toBeGreaterThanOrEqual(2);
     const stored = await db.query(
       `select extract(epoch from minute) * 1000 as minute, open, high, low, close, volume from ${schema}.bars_1m where symbol = $1 and minute >= to_timestamp($2 / 1000.0) and minute < to_timestamp($3 / 1000.0) order by minute`,
