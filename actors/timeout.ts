@@ -12,34 +12,7 @@ export function withTimeout<T>(
   what: string,
   code: TgErrorCode = 'TG_ERR_TIMEOUT',
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const timer = clock.setTimeout(() => {
-      if (done) return;
-      done = true;
-      reject(new TgError(code, `${what} did not answer within ${ms} ms`, { timeoutMs: ms }));
-    }, ms);
-    let pending: Promise<T>;
-    try {
-      pending = fn();
-    } catch (e) {
-      pending = Promise.reject(e);
-    }
-    pending.then(
-      (v) => {
-        if (done) return;
-        done = true;
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        if (done) return;
-        done = true;
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
+  return withTimeoutExcept(clock, ms, () => fn(), what, code);
 }
 
 /** Runs `wait` with the clock of a `withTimeoutExcept` call stopped. */
